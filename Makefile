@@ -1,0 +1,60 @@
+# bearer-codegen — one small verb per task; CI calls the same verbs as people do.
+# Every target bootstraps .venv (pinned by constraints.txt) when it is missing or stale,
+# so a fresh clone needs nothing but Python 3.11, pip and make.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+
+SPECS := $(wildcard spec/*)
+TEMPLATES := $(shell find templates -type f -not -path '*/__pycache__/*' -not -name '*.pyc')
+GENERATOR := $(shell find generator -type f -not -path '*/__pycache__/*' -not -name '*.pyc')
+CLIENTS := $(shell sed -n 's/^ *project: *//p' spec/clients.yaml)
+PROVENANCE := $(CLIENTS:%=generated/%/provenance.toml)
+PACKAGES = $(patsubst %/py.typed,%,$(wildcard generated/*/*/py.typed))
+
+.PHONY: help generate check lint types drift test fmt clean
+
+help:
+	@echo "make generate  regenerate generated/ from spec/ (does nothing when up to date)"
+	@echo "make check     ruff, mypy --strict, pyright strict, and the drift check"
+	@echo "make test      the test suite"
+	@echo "make fmt       format and autofix the toolkit's own code"
+	@echo "make clean     remove .venv and caches"
+
+$(READY): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+generate: $(PROVENANCE)
+
+# One rule for all clients: the generator renders them together and swaps them in at once.
+$(PROVENANCE) &: $(SPECS) $(TEMPLATES) $(GENERATOR) | $(READY)
+	$(BIN)/bearer-codegen generate
+
+check: lint types drift
+
+lint: | $(READY)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: | $(READY)
+	$(BIN)/mypy generator templates/runtime/token_lifecycle tests/typing
+	$(foreach p,$(PACKAGES),cd $(dir $(p)) && $(CURDIR)/$(BIN)/mypy --strict --config-file /dev/null $(notdir $(p)) && cd $(CURDIR) &&) true
+	$(BIN)/pyright
+
+drift: | $(READY)
+	$(BIN)/bearer-codegen check
+
+test: | $(READY)
+	$(BIN)/pytest
+
+fmt: | $(READY)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis dist build
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,22 @@
+"""bearer-codegen: OpenAPI descriptions in, typed clients that manage their bearer token out."""
+
+from ._build import Drift, check, generate
+from ._clients import ClientJob, job_for_spec, load_clients
+from ._lifecycle import TokenLifecycleSpec, resolve_lifecycle
+from ._problems import Problem, Severity
+from ._render import Toolkit, render
+
+__all__ = [
+    "ClientJob",
+    "Drift",
+    "Problem",
+    "Severity",
+    "TokenLifecycleSpec",
+    "Toolkit",
+    "check",
+    "generate",
+    "job_for_spec",
+    "load_clients",
+    "render",
+    "resolve_lifecycle",
+]

@@ -1,0 +1,104 @@
+"""The ``bearer-codegen`` command line: a thin layer over :mod:`generator`.
+
+Exit codes: 0 success, 1 drift found by ``check``, 2 bad input (every problem printed, each
+naming its file and JSON pointer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._build import check, generate
+from ._clients import ClientJob, job_for_spec, load_clients
+from ._problems import Problem, Severity, render_problems
+from ._render import Toolkit
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_DRIFT = 1
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bearer-codegen",
+        description="Generate typed Python clients that look after their own bearer-token session.",
+    )
+    parser.add_argument("--root", type=Path, default=Path(), help="project root holding spec/ and generated/")
+    commands = parser.add_subparsers(dest="command", required=True)
+    gen = commands.add_parser(
+        "generate",
+        help="render every client of spec/clients.yaml into generated/, or one SPEC into --output",
+        description="Without SPEC: render every client declared in spec/clients.yaml into generated/. "
+        "With SPEC: render that document into --output DIR.",
+    )
+    gen.add_argument("spec", nargs="?", type=Path, help="an OpenAPI 3.0/3.1 document (YAML or JSON)")
+    gen.add_argument("--output", type=Path, help="project directory to create or replace (with SPEC)")
+    gen.add_argument("--package-name", help="Python package name (with SPEC; default: from --output)")
+    gen.add_argument("--config", type=Path, help="openapi-python-client options file, YAML or JSON (with SPEC)")
+    gen.add_argument(
+        "--lenient",
+        action="store_true",
+        help="report violations of the OpenAPI schema as warnings (with SPEC); openapi-python-client still decides",
+    )
+    commands.add_parser("check", help="exit 1 when generated/ differs from a fresh render, listing the files")
+    return parser
+
+
+def _report(problems: Sequence[Problem]) -> None:
+    if problems:
+        print(render_problems(problems), file=sys.stderr)
+
+
+def _jobs(args: argparse.Namespace, root: Path) -> list[ClientJob] | list[Problem] | Problem:
+    """The clients this invocation is about: one SPEC, or every client of spec/clients.yaml."""
+    if args.command == "generate" and args.spec is not None:
+        if args.output is None:
+            return Problem("--output", "", "generating a single SPEC needs --output DIR")
+        job = job_for_spec(args.spec, args.output, args.package_name, args.config, lenient=args.lenient)
+        return [job] if isinstance(job, ClientJob) else job
+    if args.command == "generate" and (args.output or args.package_name or args.config or args.lenient):
+        return Problem("--output", "", "--output, --package-name, --config and --lenient need a SPEC argument")
+    return load_clients(root)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    root: Path = args.root
+    toolkit = Toolkit.locate()
+    found = _jobs(args, root)
+    items: list[ClientJob | Problem] = [found] if isinstance(found, Problem) else list(found)
+    bad_input = [item for item in items if isinstance(item, Problem)]
+    if bad_input:
+        _report(bad_input)
+        return EXIT_BAD_INPUT
+    client_jobs = [item for item in items if isinstance(item, ClientJob)]
+    if args.command == "generate":
+        problems = generate(client_jobs, toolkit)
+        _report(problems)
+        if any(problem.severity is Severity.ERROR for problem in problems):
+            return EXIT_BAD_INPUT
+        for job in client_jobs:
+            print(f"generated {job.output} from {job.spec_display}")
+        return EXIT_OK
+    outcome = check(client_jobs, toolkit)
+    problems = [item for item in outcome if isinstance(item, Problem)]
+    if problems:
+        _report(problems)
+        return EXIT_BAD_INPUT
+    drifts = [item for item in outcome if not isinstance(item, Problem)]
+    for drift in drifts:
+        print(drift.render())
+    if drifts:
+        return EXIT_DRIFT
+    print(f"no drift: {len(client_jobs)} generated project(s) match their specs")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Typed views of parsed YAML/JSON, and JSON Schema validation with typed results.
+
+Parsed documents are ``object`` until proven otherwise; these helpers narrow them without
+pretending, so the rest of the generator stays free of ``Any`` leaks and casts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+from jsonschema import Draft202012Validator, ValidationError
+from ruamel.yaml import YAML
+
+__all__ = ["as_list", "as_mapping", "load_yaml", "schema_errors"]
+
+
+def as_mapping(value: object) -> Mapping[str, Any]:
+    """``value`` when it is a mapping, else an empty one."""
+    return cast(Mapping[str, Any], value) if isinstance(value, Mapping) else {}
+
+
+def as_list(value: object) -> list[object]:
+    """``value`` when it is a list, else an empty one."""
+    return cast(list[object], value) if isinstance(value, list) else []
+
+
+def load_yaml(text: str) -> object:
+    """Parse YAML with the safe, pure-Python loader (no tags that construct objects)."""
+    loader = YAML(typ="safe", pure=True)
+    return cast(object, loader.load(text))  # pyright: ignore[reportUnknownMemberType] # ruamel.yaml's load is untyped
+
+
+def schema_errors(schema: Mapping[str, Any], instance: object) -> list[ValidationError]:
+    """Every violation of a draft 2020-12 ``schema`` by ``instance``, ordered by location."""
+    validator = Draft202012Validator(schema)
+    # types-jsonschema leaves part of iter_errors' overload unknown; the result type is certain.
+    errors = cast(list[ValidationError], list(validator.iter_errors(instance)))  # pyright: ignore[reportUnknownMemberType, reportArgumentType]
+    return sorted(errors, key=lambda error: [str(part) for part in error.absolute_path])
