@@ -9,7 +9,7 @@ READY := $(VENV)/.ready
 
 SPECS := $(wildcard spec/*)
 TEMPLATES := $(shell find templates -type f -not -path '*/__pycache__/*' -not -name '*.pyc')
-GENERATOR := $(shell find generator -type f -not -path '*/__pycache__/*' -not -name '*.pyc')
+GENERATOR := $(wildcard generator/*.py generator/*.json)
 CLIENTS := $(shell sed -n 's/^ *project: *//p' spec/clients.yaml)
 PROVENANCE := $(CLIENTS:%=generated/%/provenance.toml)
 PACKAGES = $(patsubst %/py.typed,%,$(wildcard generated/*/*/py.typed))

@@ -9,8 +9,14 @@ before any validator walks it.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, cast
+
+# openapi-spec-validator picks a backend when first imported: jsonschema-rs when installed (a test
+# dependency pulls it in), which words messages differently and may omit the location. Messages
+# must not depend on what else is installed, so the reference backend is chosen before the import.
+os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
 
 from openapi_spec_validator.validation import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from ruamel.yaml.error import YAMLError

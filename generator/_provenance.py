@@ -22,13 +22,19 @@ _SKIPPED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache"})
 
 
 def toolkit_files(templates: Path, generator: Path) -> list[tuple[str, Path]]:
-    """The files whose content shapes the output, with stable names, sorted."""
+    """The files whose content shapes the output, with stable names, sorted.
+
+    Every template and the generator's own top-level modules; subpackages that do not render
+    (the simulator) are left out, so changing them does not mark generated/ as drifted.
+    """
     found: list[tuple[str, Path]] = []
-    for label, base in (("templates", templates), ("generator", generator)):
-        for path in base.rglob("*"):
-            relative = path.relative_to(base)
-            if path.is_file() and not _SKIPPED_PARTS.intersection(relative.parts) and path.suffix != ".pyc":
-                found.append((f"{label}/{relative.as_posix()}", path))
+    for path in templates.rglob("*"):
+        relative = path.relative_to(templates)
+        if path.is_file() and not _SKIPPED_PARTS.intersection(relative.parts) and path.suffix != ".pyc":
+            found.append((f"templates/{relative.as_posix()}", path))
+    for path in generator.iterdir():
+        if path.is_file() and path.suffix in {".py", ".json"}:
+            found.append((f"generator/{path.name}", path))
     return sorted(found)
 
 
