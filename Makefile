@@ -14,12 +14,13 @@ CLIENTS := $(shell sed -n 's/^ *project: *//p' spec/clients.yaml)
 PROVENANCE := $(CLIENTS:%=generated/%/provenance.toml)
 PACKAGES = $(patsubst %/py.typed,%,$(wildcard generated/*/*/py.typed))
 
-.PHONY: help generate check lint types drift test fmt clean
+.PHONY: help generate check lint types drift test bench fmt clean
 
 help:
 	@echo "make generate  regenerate generated/ from spec/ (does nothing when up to date)"
 	@echo "make check     ruff, mypy --strict, pyright strict, and the drift check"
 	@echo "make test      the test suite"
+	@echo "make bench     measure per-call client cost against stock openapi-python-client (docs/benchmarks.md)"
 	@echo "make fmt       format and autofix the toolkit's own code"
 	@echo "make clean     remove .venv and caches"
 
@@ -50,6 +51,10 @@ drift: | $(READY)
 
 test: | $(READY)
 	$(BIN)/pytest
+
+# Benchmarks are not tests: they report medians and ratios measured in one interleaved run.
+bench: | $(READY)
+	$(BIN)/python benchmarks/client_overhead.py --markdown docs/benchmarks.md
 
 fmt: | $(READY)
 	$(BIN)/ruff check --fix .

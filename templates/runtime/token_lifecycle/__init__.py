@@ -1,0 +1,74 @@
+"""Token lifecycle for generated API clients: log in, inject the token, refresh it, recover from 401.
+
+Spec-agnostic and self-contained (stdlib, httpx, attrs): the generator copies this package verbatim
+into each client as ``<client_package>/_token_lifecycle/``; everything API-specific is passed in.
+"""
+
+from ._auth import DEFAULT_INVALID_ON, DEFAULT_LOGGER_NAME, STORE_LOCK_POLL_SECONDS, TokenLifecycle
+from ._credentials import Credentials
+from ._errors import (
+    AuthError,
+    CredentialsError,
+    InsecureTransportError,
+    LoginError,
+    ServiceLimitError,
+    TokenRejectedError,
+    UnreplayableRequestError,
+)
+from ._login import LoginCall, LoginResult, read_login_response, resolve_json_pointer
+from ._redact import MAX_REMEMBERED_TOKENS, SecretRedactionFilter, fingerprint, install_redaction_filter
+from ._retry import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_BASE_DELAY,
+    DEFAULT_MAX_DELAY,
+    DEFAULT_MAX_TOTAL,
+    DEFAULT_RETRY_AFTER_CAP,
+    DEFAULT_RETRY_STATUSES,
+    AsyncRetryTransport,
+    RetryPolicy,
+    RetryTransport,
+    parse_retry_after,
+)
+from ._state import ADVISORY_REFRESH_SECONDS, MANDATORY_REFRESH_SECONDS, LifecycleStats, TokenState
+from ._store import FileTokenStore, MemoryTokenStore, StoredToken, TokenStore
+
+__all__ = [
+    "ADVISORY_REFRESH_SECONDS",
+    "DEFAULT_ATTEMPTS",
+    "DEFAULT_BASE_DELAY",
+    "DEFAULT_INVALID_ON",
+    "DEFAULT_LOGGER_NAME",
+    "DEFAULT_MAX_DELAY",
+    "DEFAULT_MAX_TOTAL",
+    "DEFAULT_RETRY_AFTER_CAP",
+    "DEFAULT_RETRY_STATUSES",
+    "MANDATORY_REFRESH_SECONDS",
+    "MAX_REMEMBERED_TOKENS",
+    "STORE_LOCK_POLL_SECONDS",
+    "AsyncRetryTransport",
+    "AuthError",
+    "Credentials",
+    "CredentialsError",
+    "FileTokenStore",
+    "InsecureTransportError",
+    "LifecycleStats",
+    "LoginCall",
+    "LoginError",
+    "LoginResult",
+    "MemoryTokenStore",
+    "RetryPolicy",
+    "RetryTransport",
+    "SecretRedactionFilter",
+    "ServiceLimitError",
+    "StoredToken",
+    "TokenLifecycle",
+    "TokenRejectedError",
+    "TokenState",
+    "TokenStore",
+    "UnreplayableRequestError",
+    "fingerprint",
+    "install_redaction_filter",
+    "parse_retry_after",
+    "read_login_response",
+    "resolve_json_pointer",
+]

@@ -1,0 +1,47 @@
+"""URL helpers shared by the auth flow and the retry transport: joining, loopback test, safe display."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import httpx
+
+__all__ = ["LOOPBACK_HOST_NAMES", "is_loopback", "join_url", "origin", "safe_url"]
+
+#: Host names that always resolve to this machine. ``*.localhost`` is reserved for loopback by RFC 6761.
+LOOPBACK_HOST_NAMES = frozenset({"localhost"})
+
+
+def join_url(base_url: httpx.URL, path: str) -> httpx.URL:
+    """Append ``path`` to the base URL's path the way httpx's ``base_url`` does (no query, no fragment)."""
+    joined = base_url.path.rstrip("/") + "/" + path.lstrip("/")
+    return base_url.copy_with(path=joined, query=None, fragment=None)
+
+
+def is_loopback(url: httpx.URL) -> bool:
+    """Tell whether ``url`` points at this machine (127.0.0.0/8, ::1, localhost)."""
+    host = url.host.lower().rstrip(".")
+    if host in LOOPBACK_HOST_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def safe_url(url: httpx.URL) -> str:
+    """Return ``url`` fit for messages and logs: no user info, no query string, no fragment."""
+    netloc = url.netloc.decode("ascii", errors="replace")
+    return f"{url.scheme}://{netloc}{url.path}"
+
+
+def origin(url: httpx.URL) -> tuple[str, bytes, int | None]:
+    """Return (scheme, host, port) with the default port made explicit; httpx has normalised the host."""
+    return url.scheme, url.raw_host, _port(url)
+
+
+
+def _port(url: httpx.URL) -> int | None:
+    if url.port is not None:
+        return url.port
+    return {"http": 80, "https": 443}.get(url.scheme)
