@@ -42,7 +42,7 @@ lint: | $(READY)
 	$(BIN)/ruff format --check .
 
 types: | $(READY)
-	$(BIN)/mypy generator templates/runtime/token_lifecycle tests/typing
+	$(BIN)/mypy generator templates/runtime/token_lifecycle tests/typing benchmarks
 	$(foreach p,$(PACKAGES),cd $(dir $(p)) && $(CURDIR)/$(BIN)/mypy --strict --config-file /dev/null $(notdir $(p)) && cd $(CURDIR) &&) true
 	$(BIN)/pyright
 
