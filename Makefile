@@ -14,12 +14,13 @@ CLIENTS := $(shell sed -n 's/^ *project: *//p' spec/clients.yaml)
 PROVENANCE := $(CLIENTS:%=generated/%/provenance.toml)
 PACKAGES = $(patsubst %/py.typed,%,$(wildcard generated/*/*/py.typed))
 
-.PHONY: help generate check lint types drift test bench fmt clean
+.PHONY: help generate check lint types drift test serve bench fmt clean
 
 help:
 	@echo "make generate  regenerate generated/ from spec/ (does nothing when up to date)"
 	@echo "make check     ruff, mypy --strict, pyright strict, and the drift check"
 	@echo "make test      the test suite"
+	@echo "make serve     run the Synthetic Classic simulator on 127.0.0.1:8000 (SERVE_ARGS='--port 0 ...')"
 	@echo "make bench     measure per-call client cost against stock openapi-python-client (docs/benchmarks.md)"
 	@echo "make fmt       format and autofix the toolkit's own code"
 	@echo "make clean     remove .venv and caches"
@@ -51,6 +52,10 @@ drift: | $(READY)
 
 test: | $(READY)
 	$(BIN)/pytest
+
+# The simulator of the Synthetic Classic service with its demo fixtures (spec/fixtures/), control API on.
+serve: | $(READY)
+	$(BIN)/python -m generator serve spec/synthetic-classic.yaml --control $(SERVE_ARGS)
 
 # Benchmarks are not tests: they report medians and ratios measured in one interleaved run.
 bench: | $(READY)

@@ -15,6 +15,7 @@ from ._build import check, generate
 from ._clients import ClientJob, job_for_spec, load_clients
 from ._problems import Problem, Severity, render_problems
 from ._render import Toolkit
+from .simulator import add_serve_arguments, serve
 
 __all__ = ["main"]
 
@@ -46,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
         help="report violations of the OpenAPI schema as warnings (with SPEC); openapi-python-client still decides",
     )
     commands.add_parser("check", help="exit 1 when generated/ differs from a fresh render, listing the files")
+    add_serve_arguments(
+        commands.add_parser(
+            "serve",
+            help="run the simulator of SPEC: login, tokens, 401/403/400/503 as its x-token-lifecycle describes",
+        )
+    )
     return parser
 
 
@@ -69,6 +76,8 @@ def _jobs(args: argparse.Namespace, root: Path) -> list[ClientJob] | list[Proble
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
     root: Path = args.root
     toolkit = Toolkit.locate()
     found = _jobs(args, root)

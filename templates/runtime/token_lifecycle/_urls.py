@@ -40,7 +40,6 @@ def origin(url: httpx.URL) -> tuple[str, bytes, int | None]:
     return url.scheme, url.raw_host, _port(url)
 
 
-
 def _port(url: httpx.URL) -> int | None:
     if url.port is not None:
         return url.port

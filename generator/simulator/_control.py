@@ -1,0 +1,128 @@
+"""The control API under ``/_control/``: time travel, statistics, contexts, revocation, reset.
+
+Mounted only with ``serve --control``, and answering only clients on a loopback address (403 to
+anyone else, even when ``--allow-remote`` exposes the API itself):
+
+- ``POST /_control/clock/advance?seconds=S`` — move the server clock forward by S seconds (S ≥ 0);
+- ``POST /_control/clock/freeze?frozen=true|false`` — stop (default) or restart real time
+  moving the clock, so a rate-limit window cannot slide during a test;
+- ``GET /_control/clock`` — ``{"now", "offset", "frozen"}``;
+- ``GET /_control/stats`` — logins per account and per user, failed logins, requests per account
+  and per status, and the 401/403/503 counts (``unauthorized``, ``forbidden``, ``busy``);
+- ``GET /_control/contexts`` — ``{"contexts": [...]}``, one per token, tokens as fingerprints;
+- ``POST /_control/tokens/revoke?user=U`` — revoke every active token of user U;
+- ``POST /_control/reset`` — forget tokens, contexts, windows and counts; the clock returns to real time.
+
+Answers are JSON; mistakes (a missing or malformed parameter, an unknown user) answer 400 or 404
+with ``{"message": ...}``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ._fixtures import Fixtures
+from ._state import SimulatorState
+
+__all__ = ["CONTROL_PREFIX", "control_routes", "is_loopback"]
+
+CONTROL_PREFIX = "/_control/"
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and addresses in 127.0.0.0/8 or ``::1`` (IPv4-mapped ones included)."""
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def _message(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"message": message}, status)
+
+
+def _loopback_only(endpoint: Endpoint) -> Endpoint:
+    async def guarded(request: Request) -> Response:
+        client = request.client
+        if client is None or not is_loopback(client.host):
+            return _message(403, "the control API answers loopback clients only")
+        return await endpoint(request)
+
+    return guarded
+
+
+def control_routes(state: SimulatorState, fixtures: Fixtures) -> list[BaseRoute]:
+    """The routes of the control API, for one simulator's state."""
+    clock = state.clock
+
+    def clock_view() -> dict[str, object]:
+        return {"now": clock.now(), "offset": clock.offset, "frozen": clock.frozen}
+
+    async def advance(request: Request) -> Response:
+        raw = request.query_params.get("seconds")
+        try:
+            seconds = float(raw) if raw is not None else math.nan
+        except ValueError:
+            seconds = math.nan
+        if not math.isfinite(seconds) or seconds < 0:
+            return _message(400, f"seconds must be a finite number >= 0, not {raw!r}")
+        clock.advance(seconds)
+        return JSONResponse(clock_view())
+
+    async def freeze(request: Request) -> Response:
+        raw = request.query_params.get("frozen", "true").lower()
+        if raw not in ("true", "false"):
+            return _message(400, f"frozen must be true or false, not {raw!r}")
+        clock.freeze(raw == "true")
+        return JSONResponse(clock_view())
+
+    async def show_clock(request: Request) -> Response:
+        del request
+        return JSONResponse(clock_view())
+
+    async def stats(request: Request) -> Response:
+        del request
+        return JSONResponse(state.stats())
+
+    async def contexts(request: Request) -> Response:
+        del request
+        return JSONResponse({"contexts": state.contexts()})
+
+    async def revoke(request: Request) -> Response:
+        user = request.query_params.get("user")
+        if not user:
+            return _message(400, "name the user whose tokens to revoke: ?user=NAME")
+        if user not in fixtures.users:
+            return _message(404, f"no user named {user!r} in {fixtures.source}")
+        return JSONResponse({"user": user, "revoked": state.revoke_user(user)})
+
+    async def reset(request: Request) -> Response:
+        del request
+        state.reset()
+        return JSONResponse({"reset": True})
+
+    table: list[tuple[str, str, Endpoint]] = [
+        ("clock/advance", "POST", advance),
+        ("clock/freeze", "POST", freeze),
+        ("clock", "GET", show_clock),
+        ("stats", "GET", stats),
+        ("contexts", "GET", contexts),
+        ("tokens/revoke", "POST", revoke),
+        ("reset", "POST", reset),
+    ]
+    return [
+        Route(CONTROL_PREFIX + path, _loopback_only(endpoint), methods=[method]) for path, method, endpoint in table
+    ]
