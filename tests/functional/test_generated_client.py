@@ -23,8 +23,7 @@ from synthetic_classic_client import (
     TokenRejectedError,
 )
 from synthetic_classic_client.api.tests import list_tests
-from synthetic_classic_client.models import Error, MonitorList
-from synthetic_classic_client.models import TestType as MonitorType  # "Test*" names would be collected by pytest
+from synthetic_classic_client.models import Error, MonitorList, TestType
 
 BASE = "https://sc.example/publicapi/rest/v1.0"
 HOUR = 3600.0
@@ -91,7 +90,7 @@ def test_first_protected_call_logs_in_through_the_spec_login() -> None:
     """The first call logs in with GET /login?user=&password= and sends exactly 'Authentication: bearer <token>'."""
     service = Service()
     with _client(service) as client:
-        result = list_tests.sync(client=client, test_type=MonitorType.BACKBONE)
+        result = list_tests.sync(client=client, test_type=TestType.BACKBONE)
     assert isinstance(result, MonitorList)
     assert result.monitors[0].monitor.tname == "Home page"
     login, call = service.requests
