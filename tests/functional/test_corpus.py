@@ -60,3 +60,9 @@ def test_broken_corpus_document_is_reported_clearly(
     assert f"error: {document.name}#/paths/" in result.err, result.err
     assert "Traceback" not in result.err
     assert not (tmp_path / "client").exists()
+
+
+def test_corpus_is_present() -> None:
+    """The public documents are beside the checkout (shared/corpus): without them the corpus tests would vanish."""
+    assert len(VALID) >= 8, CORPUS
+    assert len(BROKEN) >= 5, CORPUS
