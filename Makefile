@@ -14,13 +14,14 @@ CLIENTS := $(shell sed -n 's/^ *project: *//p' spec/clients.yaml)
 PROVENANCE := $(CLIENTS:%=generated/%/provenance.toml)
 PACKAGES = $(patsubst %/py.typed,%,$(wildcard generated/*/*/py.typed))
 
-.PHONY: help generate check lint types drift test serve bench fmt clean
+.PHONY: help generate check lint types drift test serve demo bench fmt clean
 
 help:
 	@echo "make generate  regenerate generated/ from spec/ (does nothing when up to date)"
 	@echo "make check     ruff, mypy --strict, pyright strict, and the drift check"
 	@echo "make test      the test suite"
 	@echo "make serve     run the Synthetic Classic simulator on 127.0.0.1:8000 (SERVE_ARGS='--port 0 ...')"
+	@echo "make demo      run examples/ against simulators on free loopback ports; fails when a client misbehaves"
 	@echo "make bench     measure per-call client cost against stock openapi-python-client (docs/benchmarks.md)"
 	@echo "make fmt       format and autofix the toolkit's own code"
 	@echo "make clean     remove .venv and caches"
@@ -43,7 +44,7 @@ lint: | $(READY)
 	$(BIN)/ruff format --check .
 
 types: | $(READY)
-	$(BIN)/mypy generator templates/runtime/token_lifecycle tests/typing benchmarks
+	$(BIN)/mypy generator templates/runtime/token_lifecycle tests/typing benchmarks examples
 	$(foreach p,$(PACKAGES),cd $(dir $(p)) && $(CURDIR)/$(BIN)/mypy --strict --config-file /dev/null $(notdir $(p)) && cd $(CURDIR) &&) true
 	$(BIN)/pyright
 
@@ -56,6 +57,11 @@ test: | $(READY)
 # The simulator of the Synthetic Classic service with its demo fixtures (spec/fixtures/), control API on.
 serve: | $(READY)
 	$(BIN)/python -m generator serve spec/synthetic-classic.yaml --control $(SERVE_ARGS)
+
+# The examples against fresh simulators (--port 0, --control, short token lifetimes); the driver
+# always stops the simulators, and exits non-zero when an example finds the client misbehaving.
+demo: generate | $(READY)
+	$(BIN)/python examples/run_demo.py
 
 # Benchmarks are not tests: they report medians and ratios measured in one interleaved run.
 bench: | $(READY)

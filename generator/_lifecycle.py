@@ -19,7 +19,14 @@ from ._duration import parse_duration
 from ._jsonish import as_list, as_mapping, schema_errors
 from ._problems import Problem, join_pointer
 
-__all__ = ["EXTENSION", "CredentialField", "LoginOperation", "TokenLifecycleSpec", "resolve_lifecycle"]
+__all__ = [
+    "EXTENSION",
+    "CredentialField",
+    "LoginOperation",
+    "TokenLifecycleSpec",
+    "protected_operations",
+    "resolve_lifecycle",
+]
 
 EXTENSION = "x-token-lifecycle"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -86,6 +93,22 @@ def _operations(document: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping
         for method in HTTP_METHODS:
             if method in path_item:
                 yield path, method, path_item, as_mapping(path_item[method])
+
+
+def protected_operations(document: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
+    """(path, method) of every operation that cannot be called without a token.
+
+    openapi-python-client looks only at an operation's own ``security``; the document-wide
+    default counts too, and an empty requirement ``{}`` among the alternatives makes the token
+    optional.
+    """
+    top = document.get("security")
+    protected: set[tuple[str, str]] = set()
+    for path, method, _, operation in _operations(document):
+        requirements = as_list(operation.get("security", top))
+        if requirements and all(as_mapping(requirement) for requirement in requirements):
+            protected.add((path, method))
+    return frozenset(protected)
 
 
 def _uses_security(document: Mapping[str, Any]) -> list[str]:
@@ -202,8 +225,7 @@ def _resolve_valid(
         )
     else:
         path, method, path_item, operation = found
-        requirements = operation.get("security", document.get("security", []))
-        if as_list(requirements) and all(as_mapping(r) for r in as_list(requirements)):
+        if (path, method) in protected_operations(document):
             problems.append(
                 Problem(
                     display,

@@ -28,7 +28,7 @@ from openapi_python_client.parser.errors import ErrorLevel, GeneratorError
 
 from ._clients import ClientJob
 from ._document import Document, load_document, validate_openapi
-from ._lifecycle import TokenLifecycleSpec, resolve_lifecycle
+from ._lifecycle import TokenLifecycleSpec, protected_operations, resolve_lifecycle
 from ._problems import Problem, Severity, join_pointer
 from ._provenance import PROVENANCE_FILE, Provenance
 
@@ -39,6 +39,7 @@ RUNTIME_PACKAGE = "_token_lifecycle"
 RUFF_SETTINGS = ("--isolated", "--no-cache", "--line-length", "120", "--target-version", "py311")
 """Explicit formatter settings: the output must not depend on any ruff configuration nearby."""
 RUFF_FIXES = ("--fix-only", "--exit-zero", "--select", "F401,I,UP")
+_PATH_PARAMETER = re.compile(r"\{[^}]*\}")
 _ENDPOINT_HEADER = re.compile(r"^WARNING parsing (?P<method>[A-Z]+) (?P<path>\S+) within ")
 
 
@@ -109,6 +110,7 @@ def _render_project(
             data = GeneratorData.from_dict(document, config=config)
             if isinstance(data, GeneratorError):
                 return _problems_from(job.spec_display, [data])
+            _mark_protected(data, document)
             parse_problems = _problems_from(job.spec_display, _parse_errors(data))
             if any(problem.severity is Severity.ERROR for problem in parse_problems):
                 return parse_problems
@@ -121,6 +123,20 @@ def _render_project(
         return [Problem(job.spec_display, "", "openapi-python-client could not model the document: nested too deeply")]
     except Exception as err:  # noqa: BLE001 - a crash inside openapi-python-client on odd input is a problem with that input for the user, reported with the document's name instead of a traceback.
         return [Problem(job.spec_display, "", f"openapi-python-client failed on this document: {err!r}")]
+
+
+def _mark_protected(data: GeneratorData, document: Document) -> None:
+    """Let endpoints that need a token accept only an AuthenticatedClient, statically.
+
+    openapi-python-client decides this from the operation's own ``security`` alone and so lets
+    operations protected by the document-wide default accept a plain ``Client``.
+    """
+    # openapi-python-client renames path parameters ({monitorId} -> {monitor_id}): compare shapes.
+    protected = {(_PATH_PARAMETER.sub("{}", path), method) for path, method in protected_operations(document)}
+    for collection in data.endpoint_collections_by_tag.values():
+        for endpoint in collection.endpoints:
+            shape = _PATH_PARAMETER.sub("{}", endpoint.path.get_untrusted_value())
+            endpoint.requires_security = (shape, endpoint.method.lower()) in protected
 
 
 def _parse_errors(data: GeneratorData) -> list[GeneratorError]:

@@ -38,7 +38,7 @@ __all__ = [
 
 MAX_CONTEXTS = 100_000
 """Contexts kept at most; beyond it, ended contexts (expired, revoked) are forgotten, then the oldest."""
-FINGERPRINT_HEX_DIGITS = 12
+FINGERPRINT_HEX_DIGITS = 8
 """The same shape as the generated clients' log fingerprints (``tok:`` + sha256 prefix), so logs line up."""
 
 TokenState = Literal["active", "expired", "revoked"]

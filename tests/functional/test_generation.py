@@ -133,3 +133,32 @@ def test_generated_package_imports_and_has_its_operations(tmp_path: Path, cli: C
         [sys.executable, "-c", probe], cwd=tmp_path / "mini", capture_output=True, text=True, check=False
     )
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_protected_operations_accept_only_an_authenticated_client(tmp_path: Path, cli: Callable[..., Outcome]) -> None:
+    """Operations under the document-wide security (path parameters included) take AuthenticatedClient only."""
+    import subprocess
+    import sys
+
+    spec = minimal_spec()
+    spec["paths"]["/things/{thingId}"] = {
+        "get": {
+            "operationId": "getThing",
+            "parameters": [{"name": "thingId", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "ok", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+        }
+    }
+    assert cli("generate", write_spec(tmp_path / "mini.yaml", spec), "--output", tmp_path / "mini").code == 0
+    probe = (
+        "import typing, mini.client as c\n"
+        "from mini.api.default import login, list_things, get_thing\n"
+        "for m in (login, list_things, get_thing): print(typing.get_type_hints(m.sync)['client'])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path / "mini", capture_output=True, text=True, check=False
+    )
+    assert result.stdout.split("\n")[:3] == [
+        "mini.client.AuthenticatedClient | mini.client.Client",
+        "<class 'mini.client.AuthenticatedClient'>",
+        "<class 'mini.client.AuthenticatedClient'>",
+    ], result.stderr

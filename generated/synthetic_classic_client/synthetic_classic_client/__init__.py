@@ -4,13 +4,16 @@
 from ._token_lifecycle import (
     AuthError,
     Credentials,
+    CredentialsError,
     FileTokenStore,
     InsecureTransportError,
     LoginError,
     MemoryTokenStore,
     RetryPolicy,
     ServiceLimitError,
+    StoredToken,
     TokenRejectedError,
+    TokenStore,
     UnreplayableRequestError,
 )
 from .client import AuthenticatedClient, Client
@@ -20,12 +23,15 @@ __all__ = (
     "AuthenticatedClient",
     "Client",
     "Credentials",
+    "CredentialsError",
     "FileTokenStore",
     "InsecureTransportError",
     "LoginError",
     "MemoryTokenStore",
     "RetryPolicy",
     "ServiceLimitError",
+    "StoredToken",
     "TokenRejectedError",
+    "TokenStore",
     "UnreplayableRequestError",
 )

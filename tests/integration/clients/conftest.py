@@ -1,4 +1,4 @@
-"""Generated clients against the simulator, over real sockets: one simulator per module, reset per test."""
+"""Generated clients against the simulator, over real sockets: one simulator per API and module, reset per test."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.simulator._support import SPEC_ARG, Simulator, running
+from tests.integration.simulator._support import Simulator, running
+
+from ._apis import APIS, Api
 
 
 @pytest.fixture
@@ -14,11 +16,18 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="module", params=APIS, ids=lambda api: api.name)
+def api(request: pytest.FixtureRequest) -> Api:
+    """Each generated client in turn."""
+    profile: Api = request.param
+    return profile
+
+
 @pytest.fixture(scope="module")
-def simulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
-    """``serve spec/synthetic-classic.yaml --control`` with its demo fixtures and a small service limit."""
+def simulator_process(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+    """``serve SPEC --control`` with the spec's demo fixtures and a small service limit (6 per minute)."""
     log = tmp_path_factory.mktemp("simulator") / "stderr.log"
-    with running(SPEC_ARG, "--control", "--rate-limit", "6/60", log=log) as simulator:
+    with running(api.spec, "--control", "--rate-limit", "6/60", log=log) as simulator:
         yield simulator
 
 

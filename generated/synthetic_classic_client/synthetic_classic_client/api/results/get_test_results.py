@@ -103,7 +103,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     monitor_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     start: int,
     end: int | Unset = UNSET,
     detail_level: DetailLevel | Unset = UNSET,
@@ -156,7 +156,7 @@ def sync_detailed(
 def sync(
     monitor_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     start: int,
     end: int | Unset = UNSET,
     detail_level: DetailLevel | Unset = UNSET,
@@ -204,7 +204,7 @@ def sync(
 async def asyncio_detailed(
     monitor_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     start: int,
     end: int | Unset = UNSET,
     detail_level: DetailLevel | Unset = UNSET,
@@ -255,7 +255,7 @@ async def asyncio_detailed(
 async def asyncio(
     monitor_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     start: int,
     end: int | Unset = UNSET,
     detail_level: DetailLevel | Unset = UNSET,

@@ -104,7 +104,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: str,
     start: int,
     end: int | Unset = UNSET,
@@ -159,7 +159,7 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: str,
     start: int,
     end: int | Unset = UNSET,
@@ -209,7 +209,7 @@ def sync(
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: str,
     start: int,
     end: int | Unset = UNSET,
@@ -262,7 +262,7 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: str,
     start: int,
     end: int | Unset = UNSET,

@@ -101,7 +101,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     test_name: str | Unset = UNSET,
     test_type: TestType | Unset = UNSET,
     status: TestStatusFilter | Unset = UNSET,
@@ -146,7 +146,7 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     test_name: str | Unset = UNSET,
     test_type: TestType | Unset = UNSET,
     status: TestStatusFilter | Unset = UNSET,
@@ -186,7 +186,7 @@ def sync(
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     test_name: str | Unset = UNSET,
     test_type: TestType | Unset = UNSET,
     status: TestStatusFilter | Unset = UNSET,
@@ -229,7 +229,7 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     test_name: str | Unset = UNSET,
     test_type: TestType | Unset = UNSET,
     status: TestStatusFilter | Unset = UNSET,
