@@ -22,7 +22,7 @@ help:
 	@echo "make test      the test suite"
 	@echo "make serve     run the Synthetic Classic simulator on 127.0.0.1:8000 (SERVE_ARGS='--port 0 ...')"
 	@echo "make demo      run examples/ against simulators on free loopback ports; fails when a client misbehaves"
-	@echo "make bench     measure per-call client cost against stock openapi-python-client (docs/benchmarks.md)"
+	@echo "make bench     client cost, logins, generation, import/RSS, simulator req/s vs baselines (docs/benchmarks.md)"
 	@echo "make fmt       format and autofix the toolkit's own code"
 	@echo "make clean     remove .venv and caches"
 
@@ -65,7 +65,7 @@ demo: generate | $(READY)
 
 # Benchmarks are not tests: they report medians and ratios measured in one interleaved run.
 bench: | $(READY)
-	$(BIN)/python benchmarks/client_overhead.py --markdown docs/benchmarks.md
+	$(BIN)/python -m benchmarks.run --output docs/benchmarks.md
 
 fmt: | $(READY)
 	$(BIN)/ruff check --fix .
