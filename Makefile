@@ -14,7 +14,7 @@ CLIENTS := $(shell sed -n 's/^ *project: *//p' spec/clients.yaml)
 PROVENANCE := $(CLIENTS:%=generated/%/provenance.toml)
 PACKAGES = $(patsubst %/py.typed,%,$(wildcard generated/*/*/py.typed))
 
-.PHONY: help generate check lint types drift test serve demo bench fmt clean
+.PHONY: help generate check lint types drift test serve demo bench dist api-gate fmt clean
 
 help:
 	@echo "make generate  regenerate generated/ from spec/ (does nothing when up to date)"
@@ -23,6 +23,8 @@ help:
 	@echo "make serve     run the Synthetic Classic simulator on 127.0.0.1:8000 (SERVE_ARGS='--port 0 ...')"
 	@echo "make demo      run examples/ against simulators on free loopback ports; fails when a client misbehaves"
 	@echo "make bench     client cost, logins, generation, import/RSS, simulator req/s vs baselines (docs/benchmarks.md)"
+	@echo "make api-gate  bearer-codegen diff of every spec against the last release tag (exit 1 on breaking changes)"
+	@echo "make dist      build sdist + wheel of every generated package, install each in a fresh venv, type-check its consumer"
 	@echo "make fmt       format and autofix the toolkit's own code"
 	@echo "make clean     remove .venv and caches"
 
@@ -44,7 +46,7 @@ lint: | $(READY)
 	$(BIN)/ruff format --check .
 
 types: | $(READY)
-	$(BIN)/mypy generator templates/runtime/token_lifecycle tests/typing benchmarks examples
+	$(BIN)/mypy generator templates/runtime/token_lifecycle tests/typing benchmarks examples scripts
 	$(foreach p,$(PACKAGES),cd $(dir $(p)) && $(CURDIR)/$(BIN)/mypy --strict --config-file /dev/null $(notdir $(p)) && cd $(CURDIR) &&) true
 	$(BIN)/pyright
 
@@ -66,6 +68,15 @@ demo: generate | $(READY)
 # Benchmarks are not tests: they report medians and ratios measured in one interleaved run.
 bench: | $(READY)
 	$(BIN)/python -m benchmarks.run --output docs/benchmarks.md
+
+# What users get: sdist + wheel of every generated project in dist/<project>/, each wheel installed
+# into a fresh venv and imported, its tests/typing/<stem>_usage.py checked against it (mypy --strict, pyright strict).
+dist: | $(READY)
+	$(BIN)/python scripts/dist.py
+
+# Breaking-change gate: `bearer-codegen diff --check-version` of every spec against the last release tag.
+api-gate: | $(READY)
+	$(BIN)/python scripts/api_gate.py
 
 fmt: | $(READY)
 	$(BIN)/ruff check --fix .

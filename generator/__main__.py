@@ -1,7 +1,7 @@
 """The ``bearer-codegen`` command line: a thin layer over :mod:`generator`.
 
-Exit codes: 0 success, 1 drift found by ``check``, 2 bad input (every problem printed, each
-naming its file and JSON pointer).
+Exit codes: 0 success, 1 drift found by ``check`` or breaking changes found by ``diff``, 2 bad
+input (every problem printed, each naming its file and JSON pointer).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ._build import check, generate
 from ._clients import ClientJob, job_for_spec, load_clients
+from ._diff import add_diff_arguments, run_diff
 from ._problems import Problem, Severity, render_problems
 from ._render import Toolkit
 from .simulator import add_serve_arguments, serve
@@ -47,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
         help="report violations of the OpenAPI schema as warnings (with SPEC); openapi-python-client still decides",
     )
     commands.add_parser("check", help="exit 1 when generated/ differs from a fresh render, listing the files")
+    add_diff_arguments(
+        commands.add_parser("diff", help="compare the public API two specs generate; exit 1 on breaking changes")
+    )
     add_serve_arguments(
         commands.add_parser(
             "serve",
@@ -78,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "diff":
+        return run_diff(args)
     root: Path = args.root
     toolkit = Toolkit.locate()
     found = _jobs(args, root)
