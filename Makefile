@@ -20,6 +20,7 @@ help:
 	@echo "make generate  regenerate generated/ from spec/ (does nothing when up to date)"
 	@echo "make check     ruff, mypy --strict, pyright strict, and the drift check"
 	@echo "make test      the test suite"
+	@echo "make fuzz      the property-based generator test, long: 300 random documents (BEARER_FUZZ=long)"
 	@echo "make serve     run the Synthetic Classic simulator on 127.0.0.1:8000 (SERVE_ARGS='--port 0 ...')"
 	@echo "make demo      run examples/ against simulators on free loopback ports; fails when a client misbehaves"
 	@echo "make bench     client cost, logins, generation, import/RSS, simulator req/s vs baselines (docs/benchmarks.md)"
@@ -55,6 +56,10 @@ drift: | $(READY)
 
 test: | $(READY)
 	$(BIN)/pytest
+
+# The same property-based test that `make test` runs briefly, with many random documents.
+fuzz: | $(READY)
+	BEARER_FUZZ=long $(BIN)/pytest tests/functional/test_fuzz.py
 
 # The simulator of the Synthetic Classic service with its demo fixtures (spec/fixtures/), control API on.
 serve: | $(READY)

@@ -3,15 +3,27 @@
 YAML anchors let a small file describe an astronomically large tree (the "billion laughs"
 document). Loading itself is cheap because aliases share objects, so the tree is measured as
 it would be expanded — memoised per object, linear in the file — and refused above a limit
-before any validator walks it.
+before any validator walks it. The same pass measures nesting depth, so that every later step
+(validator, openapi-python-client, the generated code) works on a tree of bounded depth.
+
+Nothing outside the document is ever read: a ``$ref`` to another file or a URL is refused
+before the validator sees it (its resolver would otherwise open files and fetch URLs), and a
+local ``$ref`` that points nowhere is reported with its own pointer instead of the validator's
+quote of the whole document.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any, cast
+from urllib.parse import unquote
 
 # openapi-spec-validator picks a backend when first imported: jsonschema-rs when installed (a test
 # dependency pulls it in), which words messages differently and may omit the location. Messages
@@ -24,12 +36,34 @@ from ruamel.yaml.error import YAMLError
 from ._jsonish import as_list, as_mapping, load_yaml
 from ._problems import Problem, join_pointer
 
-__all__ = ["MAX_DOCUMENT_BYTES", "MAX_EXPANDED_NODES", "Document", "load_document", "validate_openapi"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_DOCUMENT_BYTES",
+    "MAX_EXPANDED_NODES",
+    "Document",
+    "check_references",
+    "load_document",
+    "validate_openapi",
+]
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 """Refuse files larger than this: generous for real descriptions (the largest public ones are ~20 MB)."""
 MAX_EXPANDED_NODES = 5_000_000
 """Refuse documents whose tree, with every YAML alias expanded, has more nodes than this."""
+MAX_DEPTH = 256
+"""Refuse documents nested deeper than this many mappings and lists (real descriptions stay under ~30).
+
+Validating and modelling a document recurses once or more per level; the render runs on a deep
+stack (see ``_render``) sized for this depth, so a deeper document is refused here, by pointer."""
+_PARSE_FRAMES_PER_LEVEL = 4
+"""Python frames the YAML and JSON parsers use per nesting level, generously: the parse gets this many
+per allowed level and fails fast beyond (ruamel.yaml slows down quadratically with depth)."""
+_POINTER_TOKENS = 12
+"""A problem about depth points this far down the deepest branch: enough to name the schema, not 256 levels."""
+_MAX_VALUE_PROBLEMS = 10
+_DUPLICATE_OPERATION_ID = re.compile(
+    r"^Operation ID '(?P<id>.*)' for '(?P<method>\w+)' in '(?P<path>.*)' is not unique$"
+)
 
 Document = dict[str, Any]
 
@@ -46,6 +80,8 @@ def load_document(path: Path, display: str) -> Document | Problem:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         return Problem(display, "", f"the file is not UTF-8 text (byte {err.start})")
+    previous_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(_stack_depth() + _PARSE_FRAMES_PER_LEVEL * MAX_DEPTH)
     try:
         data: object = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text)
     except json.JSONDecodeError as err:
@@ -54,33 +90,60 @@ def load_document(path: Path, display: str) -> Document | Problem:
         return Problem(display, "", f"invalid YAML: {err}")
     except RecursionError:
         return Problem(display, "", "the document is nested too deeply to parse")
+    except ValueError as err:
+        # Both parsers refuse integers longer than Python's int/str conversion limit (4300 digits).
+        return Problem(display, "", f"the document holds a value Python cannot read: {err}")
+    finally:
+        sys.setrecursionlimit(previous_limit)
     if not isinstance(data, dict):
         return Problem(display, "", "the document must be a mapping with an 'openapi' field")
     document = cast(Document, data)
-    size = _expanded_size(document)
-    if size is None:
+    measured = _measure(document)
+    if measured is None:
         return Problem(display, "", "the document contains a recursive YAML alias")
+    size, heights = measured
     if size > MAX_EXPANDED_NODES:
         return Problem(
             display,
             "",
             f"the document expands to more than {MAX_EXPANDED_NODES:,} nodes through YAML aliases; refusing it",
         )
-    return document
+    height = heights.get(id(document), 0)
+    if height > MAX_DEPTH:
+        pointer, below = _deepest_pointer(document, heights)
+        return Problem(
+            display,
+            pointer,
+            f"mappings and lists nest {below} levels deep below here ({height} in all); "
+            f"at most {MAX_DEPTH} levels are supported",
+        )
+    problems = list(_bad_values(document, display))
+    return problems[0] if problems else document
+
+
+def _entries(node: object) -> list[tuple[object, object]] | None:
+    """(key, value) of a mapping or (index, item) of a list; None for a scalar."""
+    if isinstance(node, dict):
+        return list(as_mapping(cast(object, node)).items())
+    if isinstance(node, list):
+        return list(enumerate(as_list(cast(object, node))))
+    return None
 
 
 def _children(node: object) -> list[object] | None:
     """The values of a mapping or the items of a list; None for a scalar."""
-    if isinstance(node, dict):
-        return list(as_mapping(cast(object, node)).values())
-    if isinstance(node, list):
-        return as_list(cast(object, node))
-    return None
+    entries = _entries(node)
+    return None if entries is None else [value for _, value in entries]
 
 
-def _expanded_size(root: object) -> int | None:
-    """Node count of ``root`` with aliases expanded, or None when a container contains itself."""
+def _measure(root: object) -> tuple[int, dict[int, int]] | None:
+    """Node count of ``root`` with aliases expanded, and the height of every container (by id).
+
+    None when a container contains itself. Memoised per object, so linear in the parsed file
+    however many times aliases repeat a subtree.
+    """
     sizes: dict[int, int] = {}
+    heights: dict[int, int] = {}
     in_progress: set[int] = set()
     # An explicit stack: documents may be nested deeper than Python's recursion limit.
     stack: list[tuple[object, bool]] = [(root, False)]
@@ -93,6 +156,7 @@ def _expanded_size(root: object) -> int | None:
         if children_done:
             in_progress.discard(key)
             sizes[key] = 1 + sum(sizes.get(id(child), 1) for child in children)
+            heights[key] = 1 + max((heights.get(id(child), 0) for child in children), default=0)
             continue
         if key in sizes:
             continue
@@ -103,7 +167,163 @@ def _expanded_size(root: object) -> int | None:
                 if id(child) in in_progress:
                     return None
                 stack.append((child, False))
-    return sizes.get(id(root), 1)
+    return sizes.get(id(root), 1), heights
+
+
+def _deepest_pointer(root: object, heights: dict[int, int]) -> tuple[str, int]:
+    """A pointer a few levels down the deepest branch, and how deep that branch goes below it."""
+    pointer = ""
+    node = root
+    for _ in range(_POINTER_TOKENS):
+        entries = _entries(node)
+        if not entries:
+            break
+        token, child = max(entries, key=lambda entry: heights.get(id(entry[1]), 0))
+        if _entries(child) is None:
+            break
+        node = child
+        pointer = join_pointer(pointer, str(token))
+    return pointer, heights.get(id(node), 0) - 1
+
+
+def _stack_depth() -> int:
+    """Frames on the calling thread's stack (the recursion limit counts from the bottom, not from here)."""
+    depth = 0
+    frame: FrameType | None = sys._getframe()  # pyright: ignore[reportPrivateUsage] # documented CPython API, the cheap way to count frames
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
+def _walk(root: object) -> Iterator[tuple[str, object, bool]]:
+    """Every (pointer, value, is a key) of the document, each shared (aliased) container visited once."""
+    seen: set[int] = set()
+    stack: list[tuple[str, object, bool]] = [("", root, False)]
+    while stack:
+        pointer, node, is_key = stack.pop()
+        yield pointer, node, is_key
+        entries = _entries(node)
+        if entries is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        for token, value in reversed(entries):
+            child = join_pointer(pointer, str(token))
+            stack.append((child, value, False))
+            if isinstance(node, dict):
+                stack.append((child, token, True))
+
+
+def _bad_values(document: Document, display: str) -> Iterator[Problem]:
+    """Values no JSON document can hold and no generated file could be written with."""
+    found = 0
+    for pointer, value, is_key in _walk(document):
+        message: str | None = None
+        if isinstance(value, str) and not _encodable(value):
+            what = "key" if is_key else "text"
+            message = f"this {what} holds a lone UTF-16 surrogate (an escape such as \\ud800), which is not text"
+        elif isinstance(value, float) and not math.isfinite(value):
+            message = f"{value} is not a JSON number; OpenAPI documents must be representable as JSON"
+        if message is not None:
+            yield Problem(display, pointer, message)
+            found += 1
+            if found >= _MAX_VALUE_PROBLEMS:
+                return
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_references(document: Document, display: str) -> list[Problem]:
+    """Every ``$ref`` that leaves the document, points nowhere, or only points at other references in a loop.
+
+    Runs before the OpenAPI validator, whose resolver would open files and fetch URLs named by
+    a ``$ref`` and whose message for a dangling one quotes the whole document.
+    """
+    problems: list[Problem] = []
+    for pointer, node, is_key in _walk(document):
+        if is_key or not isinstance(node, dict):
+            continue
+        ref = as_mapping(cast(object, node)).get("$ref")
+        if not isinstance(ref, str):
+            continue
+        where = join_pointer(pointer, "$ref")
+        if not ref.startswith("#"):
+            problems.append(
+                Problem(
+                    display,
+                    where,
+                    f"{ref!r} refers outside the document; bearer-codegen reads no other file and fetches nothing, "
+                    "and openapi-python-client cannot follow it: bundle the description into one document first",
+                )
+            )
+        elif ref == "#" or ref.startswith("#/"):
+            problem = _follow(document, ref, display, where)
+            if problem is not None:
+                problems.append(problem)
+        if len(problems) >= _MAX_VALUE_PROBLEMS:
+            break
+    return problems
+
+
+def _target(document: Document, ref: str) -> tuple[object, str] | str:
+    """The node a local ``$ref`` names and its pointer, or the part of the pointer that does not exist."""
+    node: object = document
+    pointer = ""
+    for raw in ref[2:].split("/") if ref != "#" else []:
+        token = unquote(raw).replace("~1", "/").replace("~0", "~")
+        pointer = join_pointer(pointer, token)
+        if isinstance(node, dict) and token in node:
+            node = as_mapping(cast(object, node))[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(as_list(cast(object, node))):
+            node = as_list(cast(object, node))[int(token)]
+        else:
+            return pointer
+    return node, pointer
+
+
+def _follow(document: Document, ref: str, display: str, where: str) -> Problem | None:
+    """A problem when ``ref`` (local) does not resolve, or resolves only through a loop of references."""
+    seen: list[str] = []
+    while True:
+        found = _target(document, ref)
+        if isinstance(found, str):
+            target = ref if not seen else f"{ref!r} (reached through {seen[0]!r})"
+            return Problem(display, where, f"{target} points to nothing: {found} does not exist in the document")
+        node, pointer = found
+        seen.append(ref)
+        next_ref = as_mapping(node).get("$ref")
+        if not isinstance(next_ref, str) or not next_ref.startswith("#"):
+            return None
+        if next_ref in seen:
+            return Problem(
+                display, where, f"references loop without reaching a schema: {' -> '.join(seen)} -> {next_ref}"
+            )
+        if pointer == "" or len(seen) > MAX_DEPTH:
+            return None
+        ref = next_ref
+
+
+def _default_holding(document: Document, instance: object) -> str:
+    """The pointer of the first schema ``default`` equal to ``instance``, or ''.
+
+    The validator checks each default against its schema but reports the violation without a
+    location; the value it quotes is enough to find it again.
+    """
+    if isinstance(instance, dict | list):
+        return ""
+    for pointer, node, is_key in _walk(document):
+        if is_key or not isinstance(node, dict):
+            continue
+        mapping = as_mapping(cast(object, node))
+        if "default" in mapping and type(mapping["default"]) is type(instance) and mapping["default"] == instance:
+            return join_pointer(pointer, "default")
+    return ""
 
 
 def validate_openapi(document: Document, display: str) -> list[Problem]:
@@ -122,6 +342,11 @@ def validate_openapi(document: Document, display: str) -> list[Problem]:
     try:
         for error in validator.iter_errors():
             pointer = join_pointer("", *[str(part) for part in error.absolute_path])
+            duplicate = _DUPLICATE_OPERATION_ID.match(error.message) if not pointer else None
+            if duplicate is not None:
+                pointer = join_pointer("/paths", duplicate["path"], duplicate["method"], "operationId")
+            elif not pointer:
+                pointer = _default_holding(document, cast(object, error.instance))
             problems.append(Problem(display, pointer, error.message))
     except RecursionError:
         problems.append(Problem(display, "", "the document is nested too deeply (or recursive) to validate"))

@@ -9,6 +9,8 @@ templates receive plain data and nothing downstream reads the raw extension.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from typing import Any, Literal, cast
@@ -32,6 +34,10 @@ EXTENSION = "x-token-lifecycle"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 Location = Literal["query", "header", "cookie", "form", "json"]
 _BODY_LOCATIONS: dict[str, Location] = {"application/x-www-form-urlencoded": "form", "application/json": "json"}
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""An HTTP field name (RFC 9110 token): anything else could not be sent, or would split the header."""
+MAX_LIFETIME_SECONDS = 1_000_000_000
+"""About 31 years: longer lifetimes are surely mistakes (and an overflowing one is not a number at all)."""
 
 
 @attrs.frozen
@@ -144,18 +150,31 @@ def _credential_field(
     return available
 
 
-def _header(scheme: Mapping[str, Any]) -> tuple[str, str | None] | str:
+@attrs.frozen
+class _SchemeError:
+    field: str
+    """The field of the security scheme that is wrong."""
+    message: str
+
+
+def _header(scheme: Mapping[str, Any]) -> tuple[str, str | None] | _SchemeError:
     """The header a scheme puts the token in, and the scheme word it implies, or what is wrong."""
     kind = scheme.get("type")
     if kind == "apiKey":
         if scheme.get("in") != "header":
-            return f"an apiKey scheme in {scheme.get('in')!r} is not supported; the token must travel in a header"
-        return str(scheme.get("name")), None
+            message = f"an apiKey scheme in {scheme.get('in')!r} is not supported; the token must travel in a header"
+            return _SchemeError("type", message)
+        name = str(scheme.get("name"))
+        if not _HEADER_NAME.fullmatch(name):
+            return _SchemeError("name", f"the header name {name!r} is not a valid HTTP field name (RFC 9110 token)")
+        return name, None
     if kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
         return "Authorization", "Bearer"
     if kind == "oauth2" and "password" in as_mapping(scheme.get("flows")):
         return "Authorization", "Bearer"
-    return f"security schemes of type {kind!r} cannot carry a token lifecycle; use apiKey (header) or http bearer"
+    return _SchemeError(
+        "type", f"security schemes of type {kind!r} cannot carry a token lifecycle; use apiKey (header) or http bearer"
+    )
 
 
 def resolve_lifecycle(document: Mapping[str, Any], display: str) -> TokenLifecycleSpec | list[Problem] | None:
@@ -196,8 +215,8 @@ def resolve_lifecycle(document: Mapping[str, Any], display: str) -> TokenLifecyc
         ]
     extension = as_mapping(raw)
     header = _header(scheme)
-    if isinstance(header, str):
-        return [Problem(display, join_pointer(schemes_pointer, scheme_name, "type"), header)]
+    if isinstance(header, _SchemeError):
+        return [Problem(display, join_pointer(schemes_pointer, scheme_name, header.field), header.message)]
     return _resolve_valid(document, display, scheme_name, header, extension, base)
 
 
@@ -255,6 +274,8 @@ def _resolve_valid(
                 operation_id, method.upper(), path, fields["username"], fields["password"], constants
             )
     lifetime = parse_duration(str(extension["lifetime"]))
+    if not isinstance(lifetime, str) and not (math.isfinite(lifetime) and lifetime <= MAX_LIFETIME_SECONDS):
+        lifetime = f"{extension['lifetime']!r} is longer than {MAX_LIFETIME_SECONDS:,} seconds (about 31 years)"
     if isinstance(lifetime, str):
         problems.append(Problem(display, join_pointer(base, "lifetime"), lifetime))
     token = as_mapping(extension["token"])

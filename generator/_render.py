@@ -16,19 +16,35 @@ import re
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import attrs
-from openapi_python_client import Project
+from jinja2 import Environment, pass_environment
+from jinja2.filters import do_wordwrap
+from openapi_python_client import Project, strings
 from openapi_python_client.config import Config, MetaType
 from openapi_python_client.parser import GeneratorData
+from openapi_python_client.parser.bodies import Body
 from openapi_python_client.parser.errors import ErrorLevel, GeneratorError
+from openapi_python_client.schema.untrusted_string import UntrustedString
+from openapi_python_client.strings import PythonIdentifier
 
+from ._audit import audit_package
 from ._clients import ClientJob
-from ._document import Document, load_document, validate_openapi
+from ._document import Document, check_references, load_document, validate_openapi
+from ._jsonish import as_mapping
 from ._lifecycle import TokenLifecycleSpec, protected_operations, resolve_lifecycle
+from ._names import (
+    class_overrides,
+    enum_member_clashes,
+    module_collisions,
+    origins,
+    rename_parameters,
+    rename_properties,
+)
 from ._problems import Problem, Severity, join_pointer
 from ._provenance import PROVENANCE_FILE, Provenance
 
@@ -38,9 +54,19 @@ RUNTIME_PACKAGE = "_token_lifecycle"
 """Name of the embedded copy of the token-lifecycle runtime inside every generated package."""
 RUFF_SETTINGS = ("--isolated", "--no-cache", "--line-length", "120", "--target-version", "py311")
 """Explicit formatter settings: the output must not depend on any ruff configuration nearby."""
-RUFF_FIXES = ("--fix-only", "--exit-zero", "--select", "F401,I,UP")
+RUFF_FIXES = ("--fix-only", "--exit-zero", "--select", "F401,I,UP,RUF022")
+"""Unused imports, import order, modern syntax, and ``__all__`` sorted (document names order it otherwise)."""
+DEEP_STACK_BYTES = 512 * 1024 * 1024
+"""Stack of the thread that renders: validating and modelling recurse per level of the document
+(``_document.MAX_DEPTH`` bounds it), far deeper than the main thread's stack allows. Reserved, not used."""
+DEEP_RECURSION_LIMIT = 60_000
+_T = TypeVar("_T")
 _PATH_PARAMETER = re.compile(r"\{[^}]*\}")
 _ENDPOINT_HEADER = re.compile(r"^WARNING parsing (?P<method>[A-Z]+) (?P<path>\S+) within ")
+_SCHEMA_HEADER = re.compile(r"(?:parse|process) schema (?P<pointer>/components/\w+/[^\s:]+)")
+_UNTRUSTED_REPR = re.compile(
+    r"<openapi_python_client\.schema\.untrusted_string\.UntrustedString object at 0x[0-9a-f]+>"
+)
 
 
 @attrs.frozen
@@ -72,9 +98,46 @@ def banner(job: ClientJob) -> str:
 
 def render(job: ClientJob, toolkit: Toolkit, staging: Path) -> list[Problem]:
     """Render ``job`` into ``staging/project``; the problems found (errors mean nothing usable was made)."""
+    return _on_deep_stack(lambda: _render(job, toolkit, staging))
+
+
+def _on_deep_stack(function: Callable[[], _T]) -> _T:
+    """Run ``function`` in a thread with a deep stack and recursion limit; its exception is raised here."""
+    outcome: list[_T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(function())
+        except BaseException as err:  # noqa: BLE001 - handed over to the calling thread and raised there.
+            failure.append(err)
+
+    previous_stack, previous_limit = threading.stack_size(DEEP_STACK_BYTES), sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous_limit, DEEP_RECURSION_LIMIT))
+    try:
+        thread = threading.Thread(target=target, name="bearer-codegen-render")
+        try:
+            thread.start()
+        except RuntimeError:  # no room for such a stack (ulimit -v): the main thread's stack must do
+            target()
+        else:
+            thread.join()
+    finally:
+        threading.stack_size(previous_stack)
+        sys.setrecursionlimit(previous_limit)
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+def _render(job: ClientJob, toolkit: Toolkit, staging: Path) -> list[Problem]:
     document = load_document(job.spec, job.spec_display)
     if isinstance(document, Problem):
         return [document]
+    # Never lenient: the validator would follow these references out of the document.
+    problems = check_references(document, job.spec_display)
+    if problems:
+        return problems
     problems = validate_openapi(document, job.spec_display)
     if job.lenient:
         problems = [attrs.evolve(problem, severity=Severity.WARNING) for problem in problems]
@@ -89,7 +152,9 @@ def render(job: ClientJob, toolkit: Toolkit, staging: Path) -> list[Problem]:
         return problems
     package_dir = project_dir / job.package
     _add_banners(project_dir, banner(job))
-    _format(project_dir)
+    failure = _format(project_dir)
+    if failure is not None:
+        return [*problems, Problem(job.spec_display, "", f"the generated code could not be formatted: {failure}")]
     _embed_runtime(toolkit.runtime, package_dir / RUNTIME_PACKAGE, banner(job))
     provenance = Provenance.measure(job.spec, job.spec_display, toolkit.templates, toolkit.generator)
     (project_dir / PROVENANCE_FILE).write_text(provenance.to_toml(banner(job)), encoding="utf-8")
@@ -107,22 +172,86 @@ def _render_project(
     # first is noise for our CLI, the second a problem with the input, reported as such.
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            data = GeneratorData.from_dict(document, config=config)
-            if isinstance(data, GeneratorError):
-                return _problems_from(job.spec_display, [data])
-            _mark_protected(data, document)
-            parse_problems = _problems_from(job.spec_display, _parse_errors(data))
-            if any(problem.severity is Severity.ERROR for problem in parse_problems):
-                return parse_problems
-            project = Project(openapi=data, config=config, custom_template_path=toolkit.templates)
-            # Jinja types its globals by the defaults it ships; any value is valid there.
-            cast(Any, project.env.globals).update(bearer_lifecycle=lifecycle, runtime_package=RUNTIME_PACKAGE)
-            project.env.filters.update(pyrepr=repr)
-            return parse_problems + _problems_from(job.spec_display, project.build())
+            return _model_and_build(job, toolkit, document, lifecycle, config, project_dir)
     except RecursionError:
         return [Problem(job.spec_display, "", "openapi-python-client could not model the document: nested too deeply")]
     except Exception as err:  # noqa: BLE001 - a crash inside openapi-python-client on odd input is a problem with that input for the user, reported with the document's name instead of a traceback.
         return [Problem(job.spec_display, "", f"openapi-python-client failed on this document: {err!r}")]
+
+
+def _model_and_build(
+    job: ClientJob,
+    toolkit: Toolkit,
+    document: Document,
+    lifecycle: TokenLifecycleSpec | None,
+    config: Config,
+    project_dir: Path,
+) -> list[Problem]:
+    """Model the document, keep its names clear of the templates' own, render, and audit the result."""
+    clashes = enum_member_clashes(document, config, job.spec_display)
+    if clashes:
+        return clashes
+    data = GeneratorData.from_dict(document, config=config)
+    if isinstance(data, GeneratorError):
+        return _problems_from(job.spec_display, [data], document)
+    config, renamed = class_overrides(data, config, job.spec_display)
+    if renamed:
+        data = GeneratorData.from_dict(document, config=config)
+        if isinstance(data, GeneratorError):
+            return _problems_from(job.spec_display, [data], document)
+    _mark_protected(data, document)
+    renamed += _one_body_per_type(data, document, job.spec_display)
+    rename_parameters(data, config)
+    rename_properties(data, config)
+    problems = renamed + _problems_from(job.spec_display, _parse_errors(data), document)
+    problems += module_collisions(data, document, config, job.spec_display)
+    if any(problem.severity is Severity.ERROR for problem in problems):
+        return problems
+    project = Project(openapi=data, config=config, custom_template_path=toolkit.templates)
+    # Jinja types its globals by the defaults it ships; any value is valid there.
+    cast(Any, project.env.globals).update(bearer_lifecycle=lifecycle, runtime_package=RUNTIME_PACKAGE)
+    project.env.filters.update(pyrepr=repr, **_memoised_filters())
+    problems += _problems_from(job.spec_display, project.build(), document)
+    if any(problem.severity is Severity.ERROR for problem in problems):
+        return problems
+    return problems + audit_package(project_dir / job.package, origins(data, document, config), job.spec_display)
+
+
+def _memoised_filters() -> dict[str, Callable[..., str]]:
+    """``safe_for_docstring`` and ``wordwrap`` remembering their results: pure, and the slowest steps of a render.
+
+    Every endpoint module renders its description four times (sync, sync_detailed, asyncio,
+    asyncio_detailed); on a 20 MB document escaping and wrapping the same text again took most
+    of the time. Only plain text is remembered; anything else is passed straight through.
+    """
+    escaped: dict[str, str] = {}
+    wrapped: dict[tuple[str, int, bool, str | None, bool], str] = {}
+
+    def safe_for_docstring(value: object) -> str:
+        text = value.get_untrusted_value() if isinstance(value, UntrustedString) else value
+        if type(text) is not str:
+            return strings.safe_for_docstring(value)
+        if text not in escaped:
+            escaped[text] = strings.safe_for_docstring(text)
+        return escaped[text]
+
+    @pass_environment
+    def wordwrap(
+        environment: Environment,
+        s: str,
+        width: int = 79,
+        break_long_words: bool = True,
+        wrapstring: str | None = None,
+        break_on_hyphens: bool = True,
+    ) -> str:
+        key = (s, width, break_long_words, wrapstring, break_on_hyphens)
+        if type(s) is not str:
+            return do_wordwrap(environment, s, width, break_long_words, wrapstring, break_on_hyphens)
+        if key not in wrapped:
+            wrapped[key] = do_wordwrap(environment, s, width, break_long_words, wrapstring, break_on_hyphens)
+        return wrapped[key]
+
+    return {"safe_for_docstring": safe_for_docstring, "wordwrap": wordwrap}
 
 
 def _mark_protected(data: GeneratorData, document: Document) -> None:
@@ -139,6 +268,39 @@ def _mark_protected(data: GeneratorData, document: Document) -> None:
             endpoint.requires_security = (shape, endpoint.method.lower()) in protected
 
 
+def _one_body_per_type(data: GeneratorData, document: Document, display: str) -> list[Problem]:
+    """Keep the first of several request bodies that are the same Python type, with a warning (in place).
+
+    openapi-python-client gives an operation one ``body`` argument typed as the union of its media
+    types and picks the encoding by ``isinstance``; for one schema offered as JSON and as a form
+    every branch matches, and the request went out with a JSON body, form data and files at once.
+    """
+    warnings: list[Problem] = []
+    for collection in data.endpoint_collections_by_tag.values():
+        for endpoint in collection.endpoints:
+            kept: dict[str, Body] = {}
+            for body in endpoint.bodies:
+                kept.setdefault(body.prop.get_type_string(no_optional=True).as_unembedded_code(), body)
+            if len(kept) == len(endpoint.bodies):
+                continue
+            first = {id(body) for body in kept.values()}
+            dropped = [str(body.content_type) for body in endpoint.bodies if id(body) not in first]
+            endpoint.bodies = list(kept.values())
+            shape = _PATH_PARAMETER.sub("{}", endpoint.path.get_untrusted_value())
+            path = next((p for p in as_mapping(document.get("paths")) if _PATH_PARAMETER.sub("{}", p) == shape), "")
+            warnings.append(
+                Problem(
+                    display,
+                    join_pointer("/paths", path, endpoint.method.lower(), "requestBody", "content") if path else "",
+                    f"{endpoint.method.upper()} {path}: the request body has the same type in every media type, so "
+                    f"a client could not choose; it sends {', '.join(str(b.content_type) for b in endpoint.bodies)} "
+                    f"and not {', '.join(dropped)}",
+                    Severity.WARNING,
+                )
+            )
+    return warnings
+
+
 def _parse_errors(data: GeneratorData) -> list[GeneratorError]:
     errors: list[GeneratorError] = list(data.errors)
     for collection in data.endpoint_collections_by_tag.values():
@@ -146,7 +308,7 @@ def _parse_errors(data: GeneratorData) -> list[GeneratorError]:
     return errors
 
 
-def _problems_from(display: str, errors: Sequence[GeneratorError]) -> list[Problem]:
+def _problems_from(display: str, errors: Sequence[GeneratorError], document: Document) -> list[Problem]:
     """openapi-python-client's errors as problems; every one of them is fatal.
 
     Its warnings mean "this endpoint or model will be missing from the client"; a client that
@@ -155,14 +317,38 @@ def _problems_from(display: str, errors: Sequence[GeneratorError]) -> list[Probl
     problems: list[Problem] = []
     for error in errors:
         header = error.header.strip()
+        detail = (error.detail or "").strip()
         match = _ENDPOINT_HEADER.match(header)
         pointer = join_pointer("/paths", match["path"], match["method"].lower()) if match else ""
-        if not match and error.level is ErrorLevel.WARNING:
+        schema = _SCHEMA_HEADER.search(f"{header} {detail}")
+        if not match and schema is not None:
+            pointer = schema["pointer"]
+        elif not match and error.level is ErrorLevel.WARNING:
             pointer = "/components/schemas"
-        detail = (error.detail or "").strip()
+        if _UNTRUSTED_REPR.search(detail):
+            # openapi-python-client formats some names as object reprs; say which names clash where we can.
+            detail = _name_clashes(document, pointer) or _UNTRUSTED_REPR.sub("…", detail)
         text = f"{detail} (openapi-python-client: {header})" if match else f"{header} {detail}"
         problems.append(Problem(display, pointer, text.strip()))
     return problems
+
+
+def _name_clashes(document: Document, pointer: str) -> str:
+    """Which properties of the schema at ``pointer`` share a Python name (its message only shows object ids)."""
+    node: object = document
+    for token in pointer.split("/")[1:]:
+        node = as_mapping(node).get(token.replace("~1", "/").replace("~0", "~"))
+    by_python_name: dict[str, list[str]] = {}
+    for name in as_mapping(as_mapping(node).get("properties")):
+        by_python_name.setdefault(PythonIdentifier(str(name), "field_"), []).append(str(name))
+    clashes = [
+        f"{' and '.join(map(repr, names))} all become {python!r}"
+        for python, names in by_python_name.items()
+        if len(names) > 1
+    ]
+    if not clashes:
+        return ""
+    return f"properties share a Python attribute name: {'; '.join(clashes)}; rename one of each"
 
 
 def _add_banners(project_dir: Path, line: str) -> None:
@@ -183,19 +369,25 @@ def _ruff_binary() -> str:
     raise RuntimeError(f"the pinned ruff is not installed beside {sys.executable}")
 
 
-def _ruff(args: Iterable[str], cwd: Path) -> None:
+def _ruff(args: Sequence[str], cwd: Path) -> str | None:
+    """Run the pinned ruff; what it said when it failed, else None."""
     # RUFF_* variables would change the output; the formatter's behaviour must be the pins alone.
     env = {key: value for key, value in os.environ.items() if not key.startswith("RUFF_")}
     result = subprocess.run(  # noqa: S603 - fixed arguments, the binary of the pinned ruff wheel
         [_ruff_binary(), *args, "."], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        raise RuntimeError(f"ruff {' '.join(args)} failed in {cwd}:\n{result.stdout}{result.stderr}")
+        return f"ruff {args[0]} failed: {result.stdout}{result.stderr}"
+    return None
 
 
-def _format(project_dir: Path) -> None:
-    _ruff(["check", *RUFF_SETTINGS, *RUFF_FIXES], project_dir)
-    _ruff(["format", *RUFF_SETTINGS], project_dir)
+def _format(project_dir: Path) -> str | None:
+    """Fix imports and format with explicit settings; what ruff said when it could not (unparsable code)."""
+    for args in (["check", *RUFF_SETTINGS, *RUFF_FIXES], ["format", *RUFF_SETTINGS]):
+        failure = _ruff(args, project_dir)
+        if failure is not None:
+            return failure
+    return None
 
 
 def _embed_runtime(source: Path, destination: Path, line: str) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
@@ -13,6 +12,7 @@ import time
 import weakref
 from collections import Counter, deque
 from collections.abc import AsyncGenerator, Callable, Generator
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -35,6 +35,9 @@ from ._state import (
 )
 from ._store import MemoryTokenStore, StoredToken, TokenStore
 from ._urls import is_loopback, origin, safe_url
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "DEFAULT_INVALID_ON",
@@ -305,6 +308,8 @@ class TokenLifecycle(httpx.Auth):
     # -- locks -----------------------------------------------------------------------------------
 
     def _async_lock(self) -> asyncio.Lock:
+        import asyncio  # only async users pay for importing asyncio (import time of the client)
+
         loop = asyncio.get_running_loop()
         with self._state_lock:
             lock = self._async_locks.get(loop)
@@ -322,6 +327,8 @@ class TokenLifecycle(httpx.Auth):
                 if held or not blocking:
                     yield held
                     return
+            import asyncio  # only async users pay for importing asyncio (import time of the client)
+
             await asyncio.sleep(STORE_LOCK_POLL_SECONDS)
 
     # -- steps shared by both flows (no yields, no waiting) --------------------------------------

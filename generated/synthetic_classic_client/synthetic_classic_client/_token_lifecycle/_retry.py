@@ -10,7 +10,6 @@ request (which the auth flow sends through the same client) is retried just like
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import logging
 import math
@@ -60,6 +59,13 @@ _MAX_EXPONENT = 62
 
 def _no_sleep(_: float) -> None:
     """Return at once: the testing stand-in for ``time.sleep``."""
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    """``asyncio.sleep``, imported when first awaited: only async users pay for importing asyncio."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
 
 
 async def _no_async_sleep(_: float) -> None:
@@ -122,7 +128,7 @@ class RetryPolicy:
     retry_after_cap: float = attrs.field(default=DEFAULT_RETRY_AFTER_CAP, validator=_positive)
     statuses: frozenset[int] = DEFAULT_RETRY_STATUSES
     sleep: Callable[[float], None] = time.sleep
-    async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    async_sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep
     random: Callable[[], float] = _random.random
     #: Monotonic clock that measures ``max_total``.
     clock: Callable[[], float] = time.monotonic
