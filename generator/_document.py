@@ -30,6 +30,10 @@ from urllib.parse import unquote
 # must not depend on what else is installed, so the reference backend is chosen before the import.
 os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
 
+from jsonschema.protocols import Validator
+from openapi_spec_validator.schemas.backend.jsonschema_rs import create_validator as create_rs_validator
+from openapi_spec_validator.schemas.backend.jsonschema_rs import has_jsonschema_rs_validators
+from openapi_spec_validator.schemas.utils import get_schema_content
 from openapi_spec_validator.validation import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from ruamel.yaml.error import YAMLError
 
@@ -326,6 +330,32 @@ def _default_holding(document: Document, instance: object) -> str:
     return ""
 
 
+class _FastV30(OpenAPIV30SpecValidator):
+    """The 3.0 validator with jsonschema-rs checking the OpenAPI schema (installed on first use)."""
+
+
+class _FastV31(OpenAPIV31SpecValidator):
+    """The 3.1 validator with jsonschema-rs checking the OpenAPI schema (installed on first use)."""
+
+
+def _valid_by_fast_pass(document: Document, version: str) -> bool:
+    """True when the document passes with jsonschema-rs checking the OpenAPI schema itself.
+
+    The reference backend spends most of a large document's validation in the OpenAPI 3.1 meta
+    schema (about 16 s of 21 s for 1,000 operations); jsonschema-rs does that part in well under a
+    second. Its messages are worded differently and may lack locations, so it only decides "valid";
+    an invalid document is validated again by the reference backend for the report.
+    """
+    if not has_jsonschema_rs_validators():
+        return False
+    fast: type[_FastV30 | _FastV31] = _FastV30 if version.startswith("3.0.") else _FastV31
+    if "schema_validator" not in fast.__dict__:
+        content = dict(get_schema_content("3.0" if fast is _FastV30 else "3.1"))
+        # The wrapper implements the part of jsonschema's Validator protocol the spec validator uses.
+        fast.schema_validator = cast(Validator, create_rs_validator(content))
+    return fast(document).is_valid()
+
+
 def validate_openapi(document: Document, display: str) -> list[Problem]:
     """Validate against the OpenAPI 3.0/3.1 schema; one problem per violation, with its pointer."""
     version = document.get("openapi")
@@ -340,6 +370,8 @@ def validate_openapi(document: Document, display: str) -> list[Problem]:
         return [Problem(display, "/openapi", f"unsupported OpenAPI version {version!r}; use 3.0.x or 3.1.x")]
     problems: list[Problem] = []
     try:
+        if _valid_by_fast_pass(document, version):
+            return []
         for error in validator.iter_errors():
             pointer = join_pointer("", *[str(part) for part in error.absolute_path])
             duplicate = _DUPLICATE_OPERATION_ID.match(error.message) if not pointer else None
