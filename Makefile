@@ -49,7 +49,7 @@ lint: | $(READY)
 types: | $(READY)
 	$(BIN)/mypy generator templates/runtime/token_lifecycle tests/typing benchmarks examples scripts
 	$(foreach p,$(PACKAGES),cd $(dir $(p)) && $(CURDIR)/$(BIN)/mypy --strict --config-file /dev/null $(notdir $(p)) && cd $(CURDIR) &&) true
-	$(BIN)/pyright
+	$(BIN)/pyright --project pyproject.toml
 
 drift: | $(READY)
 	$(BIN)/bearer-codegen check
