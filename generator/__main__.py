@@ -13,10 +13,8 @@ from pathlib import Path
 
 from ._build import check, generate
 from ._clients import ClientJob, job_for_spec, load_clients
-from ._diff import add_diff_arguments, run_diff
 from ._problems import Problem, Severity, render_problems
 from ._render import Toolkit
-from .simulator import add_serve_arguments, serve
 
 __all__ = ["main"]
 
@@ -25,7 +23,8 @@ EXIT_DRIFT = 1
 EXIT_BAD_INPUT = 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser; ``diff`` and ``serve`` get their arguments only when named (their modules import slowly)."""
     parser = argparse.ArgumentParser(
         prog="bearer-codegen",
         description="Generate typed Python clients that look after their own bearer-token session.",
@@ -48,15 +47,19 @@ def _parser() -> argparse.ArgumentParser:
         help="report violations of the OpenAPI schema as warnings (with SPEC); openapi-python-client still decides",
     )
     commands.add_parser("check", help="exit 1 when generated/ differs from a fresh render, listing the files")
-    add_diff_arguments(
-        commands.add_parser("diff", help="compare the public API two specs generate; exit 1 on breaking changes")
+    diff = commands.add_parser("diff", help="compare the public API two specs generate; exit 1 on breaking changes")
+    serve = commands.add_parser(
+        "serve", help="run the simulator of SPEC: login, tokens, 401/403/400/503 as its x-token-lifecycle describes"
     )
-    add_serve_arguments(
-        commands.add_parser(
-            "serve",
-            help="run the simulator of SPEC: login, tokens, 401/403/400/503 as its x-token-lifecycle describes",
-        )
-    )
+    # Naming the word anywhere (even as an option's value) only costs the import.
+    if "diff" in argv:
+        from ._diff import add_diff_arguments
+
+        add_diff_arguments(diff)
+    if "serve" in argv:
+        from .simulator import add_serve_arguments
+
+        add_serve_arguments(serve)
     return parser
 
 
@@ -79,10 +82,15 @@ def _jobs(args: argparse.Namespace, root: Path) -> list[ClientJob] | list[Proble
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = _parser(arguments).parse_args(arguments)
     if args.command == "serve":
+        from .simulator import serve
+
         return serve(args)
     if args.command == "diff":
+        from ._diff import run_diff
+
         return run_diff(args)
     root: Path = args.root
     toolkit = Toolkit.locate()

@@ -19,9 +19,11 @@ import ast
 import re
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import cast
 
+from ._fork import map_in_parallel
 from ._problems import Problem
 
 __all__ = ["BIDI_CONTROLS", "audit_package"]
@@ -36,13 +38,14 @@ def audit_package(package_dir: Path, origins: Mapping[str, str], display: str) -
     """Neutralise bidi controls in every module of ``package_dir``, then compile and check each one.
 
     ``origins`` maps a module path relative to the package (``api/default/x.py``) to the pointer
-    of what it was generated from.
+    of what it was generated from. Half of the modules are audited by a forked child where a
+    second CPU is free (:mod:`._fork`); the findings are the same either way, in path order.
     """
+    paths = sorted(package_dir.rglob("*.py"))
     problems: list[Problem] = []
-    for path in sorted(package_dir.rglob("*.py")):
+    for path, findings in zip(paths, map_in_parallel(_audit_module(package_dir), paths), strict=True):
         relative = path.relative_to(package_dir).as_posix()
-        text = _neutralise(path)
-        for line, message in _findings(text, relative):
+        for line, message in findings:
             problems.append(
                 Problem(
                     display,
@@ -51,9 +54,14 @@ def audit_package(package_dir: Path, origins: Mapping[str, str], display: str) -
                     "this document cannot be generated as it is",
                 )
             )
-        if len(problems) >= MAX_FINDINGS:
-            break
-    return problems
+    return problems[:MAX_FINDINGS]
+
+
+def _audit_module(package_dir: Path) -> Callable[[Path], list[tuple[int, str]]]:
+    def audit(path: Path) -> list[tuple[int, str]]:
+        return list(_findings(_neutralise(path), path.relative_to(package_dir).as_posix()))
+
+    return audit
 
 
 def _neutralise(path: Path) -> str:
@@ -69,8 +77,9 @@ def _findings(text: str, relative: str) -> Iterator[tuple[int, str]]:
         with warnings.catch_warnings():
             # An invalid escape sequence is a SyntaxWarning today and an error in a future Python.
             warnings.simplefilter("error", SyntaxWarning)
-            compile(text, relative, "exec", dont_inherit=True)
-        tree = ast.parse(text, relative)
+            tree = ast.parse(text, relative)
+        # Compiling the tree finds what parsing does not: duplicate parameters, too deeply nested blocks.
+        compile(tree, relative, "exec", dont_inherit=True)
     except SyntaxError as err:
         yield err.lineno or 0, err.msg
         return
@@ -80,36 +89,82 @@ def _findings(text: str, relative: str) -> Iterator[tuple[int, str]]:
     yield from _shadowing(tree)
 
 
+# The checks below look at statements and assignment targets only, never into expressions: a
+# module of the size generated here has ten times more expression nodes than statements, and
+# the document steers only names (of parameters, fields, classes) into the code.
+
+
+def _statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement of ``body`` with the statements of its blocks, not those of functions or classes."""
+    stack = list(body)[::-1]
+    while stack:
+        statement = stack.pop()
+        yield statement
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        inner: list[ast.stmt] = []
+        for field in ("body", "orelse", "finalbody"):
+            inner.extend(getattr(statement, field, ()))
+        for handler in getattr(statement, "handlers", ()):
+            inner.extend(cast(ast.ExceptHandler, handler).body)
+        for case in getattr(statement, "cases", ()):
+            inner.extend(cast(ast.match_case, case).body)
+        stack.extend(reversed(inner))
+
+
+def _scopes(body: Iterable[ast.stmt]) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
+    """Every function and class defined in ``body``, at any depth."""
+    for statement in _statements(body):
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            yield statement
+            yield from _scopes(statement.body)
+
+
+def _target_names(target: ast.expr | None) -> Iterator[str]:
+    """The names an assignment target binds (``a``, ``a, *b``; not ``a.b`` or ``a[b]``)."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for element in target.elts:
+            yield from _target_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
+
+
+def _stored(statement: ast.stmt) -> Iterator[str]:
+    """The names ``statement`` itself binds (imports aside: the checks are about the code's own names)."""
+    if isinstance(statement, ast.Assign):
+        for target in statement.targets:
+            yield from _target_names(target)
+    elif isinstance(statement, ast.AnnAssign | ast.AugAssign | ast.For | ast.AsyncFor):
+        yield from _target_names(statement.target)
+    elif isinstance(statement, ast.With | ast.AsyncWith):
+        for item in statement.items:
+            yield from _target_names(item.optional_vars)
+    elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        yield statement.name
+    for handler in getattr(statement, "handlers", ()):
+        name = cast(ast.ExceptHandler, handler).name
+        if name is not None:
+            yield name
+
+
 def _bound_at_top(tree: ast.Module) -> dict[str, set[str]]:
     """Each name the module binds at its top level (imports under ``if`` included), with where from.
 
     The same import written twice is one binding (the rendered code repeats imports; ruff merges them).
     """
     bound: dict[str, set[str]] = {}
-    for statement in _top_statements(tree.body):
+    for statement in _statements(tree.body):
         if isinstance(statement, ast.Import | ast.ImportFrom):
             source = f"{'.' * statement.level}{statement.module or ''}" if isinstance(statement, ast.ImportFrom) else ""
             for alias in statement.names:
                 name = (alias.asname or alias.name).split(".")[0]
                 bound.setdefault(name, set()).add(f"import {source}:{alias.name}")
-        elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bound.setdefault(statement.name, set()).add(f"line {statement.lineno}")
-        elif isinstance(statement, ast.Assign | ast.AnnAssign):
-            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            for target in targets:
-                for node in ast.walk(target):
-                    if isinstance(node, ast.Name):
-                        bound.setdefault(node.id, set()).add(f"line {statement.lineno}")
-    return bound
-
-
-def _top_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    for statement in body:
-        if isinstance(statement, ast.If):
-            yield from _top_statements(statement.body)
-            yield from _top_statements(statement.orelse)
         else:
-            yield statement
+            for name in _stored(statement):
+                bound.setdefault(name, set()).add(f"line {statement.lineno}")
+    return bound
 
 
 def _shadowing(tree: ast.Module) -> Iterator[tuple[int, str]]:
@@ -118,10 +173,10 @@ def _shadowing(tree: ast.Module) -> Iterator[tuple[int, str]]:
     for name, origins in sorted(top.items()):
         if len(origins) > 1:
             yield 1, f"the module binds {name!r} {len(origins)} times ({', '.join(sorted(origins))})"
-    for node in ast.walk(tree):
+    for node in _scopes(tree.body):
         if isinstance(node, ast.ClassDef):
             yield from _class_fields(node)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        else:
             yield from _function_names(node, top)
 
 
@@ -148,26 +203,8 @@ def _function_names(
     }
     for name in sorted(parameters & set(top)):
         yield node.lineno, f"parameter {name!r} of {node.name}() hides the module's own {name!r}"
-    stored: set[str] = set()
-    for inner in _own_nodes(node):
-        if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Store):
-            stored.add(inner.id)
-        elif isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            stored.add(inner.name)
+    stored = {name for statement in _statements(node.body) for name in _stored(statement)}
     for name in sorted(stored & parameters):
         yield node.lineno, f"{node.name}() overwrites its parameter {name!r}"
     for name in sorted(stored & set(top)):
         yield node.lineno, f"{node.name}() hides the module's own {name!r} with a local variable"
-
-
-def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
-    """The nodes of a function's body, not descending into nested functions, classes or imports."""
-    stack: list[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            continue
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            continue
-        stack.extend(ast.iter_child_nodes(node))

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,16 +23,6 @@ from types import FrameType
 from typing import Any, cast
 from urllib.parse import unquote
 
-# openapi-spec-validator picks a backend when first imported: jsonschema-rs when installed (a test
-# dependency pulls it in), which words messages differently and may omit the location. Messages
-# must not depend on what else is installed, so the reference backend is chosen before the import.
-os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
-
-from jsonschema.protocols import Validator
-from openapi_spec_validator.schemas.backend.jsonschema_rs import create_validator as create_rs_validator
-from openapi_spec_validator.schemas.backend.jsonschema_rs import has_jsonschema_rs_validators
-from openapi_spec_validator.schemas.utils import get_schema_content
-from openapi_spec_validator.validation import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from ruamel.yaml.error import YAMLError
 
 from ._jsonish import as_list, as_mapping, load_yaml
@@ -47,7 +35,7 @@ __all__ = [
     "Document",
     "check_references",
     "load_document",
-    "validate_openapi",
+    "walk",
 ]
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
@@ -65,9 +53,6 @@ per allowed level and fails fast beyond (ruamel.yaml slows down quadratically wi
 _POINTER_TOKENS = 12
 """A problem about depth points this far down the deepest branch: enough to name the schema, not 256 levels."""
 _MAX_VALUE_PROBLEMS = 10
-_DUPLICATE_OPERATION_ID = re.compile(
-    r"^Operation ID '(?P<id>.*)' for '(?P<method>\w+)' in '(?P<path>.*)' is not unique$"
-)
 
 Document = dict[str, Any]
 
@@ -200,7 +185,7 @@ def _stack_depth() -> int:
     return depth
 
 
-def _walk(root: object) -> Iterator[tuple[str, object, bool]]:
+def walk(root: object) -> Iterator[tuple[str, object, bool]]:
     """Every (pointer, value, is a key) of the document, each shared (aliased) container visited once."""
     seen: set[int] = set()
     stack: list[tuple[str, object, bool]] = [("", root, False)]
@@ -221,7 +206,7 @@ def _walk(root: object) -> Iterator[tuple[str, object, bool]]:
 def _bad_values(document: Document, display: str) -> Iterator[Problem]:
     """Values no JSON document can hold and no generated file could be written with."""
     found = 0
-    for pointer, value, is_key in _walk(document):
+    for pointer, value, is_key in walk(document):
         message: str | None = None
         if isinstance(value, str) and not _encodable(value):
             what = "key" if is_key else "text"
@@ -250,7 +235,7 @@ def check_references(document: Document, display: str) -> list[Problem]:
     a ``$ref`` and whose message for a dangling one quotes the whole document.
     """
     problems: list[Problem] = []
-    for pointer, node, is_key in _walk(document):
+    for pointer, node, is_key in walk(document):
         if is_key or not isinstance(node, dict):
             continue
         ref = as_mapping(cast(object, node)).get("$ref")
@@ -311,77 +296,3 @@ def _follow(document: Document, ref: str, display: str, where: str) -> Problem |
         if pointer == "" or len(seen) > MAX_DEPTH:
             return None
         ref = next_ref
-
-
-def _default_holding(document: Document, instance: object) -> str:
-    """The pointer of the first schema ``default`` equal to ``instance``, or ''.
-
-    The validator checks each default against its schema but reports the violation without a
-    location; the value it quotes is enough to find it again.
-    """
-    if isinstance(instance, dict | list):
-        return ""
-    for pointer, node, is_key in _walk(document):
-        if is_key or not isinstance(node, dict):
-            continue
-        mapping = as_mapping(cast(object, node))
-        if "default" in mapping and type(mapping["default"]) is type(instance) and mapping["default"] == instance:
-            return join_pointer(pointer, "default")
-    return ""
-
-
-class _FastV30(OpenAPIV30SpecValidator):
-    """The 3.0 validator with jsonschema-rs checking the OpenAPI schema (installed on first use)."""
-
-
-class _FastV31(OpenAPIV31SpecValidator):
-    """The 3.1 validator with jsonschema-rs checking the OpenAPI schema (installed on first use)."""
-
-
-def _valid_by_fast_pass(document: Document, version: str) -> bool:
-    """True when the document passes with jsonschema-rs checking the OpenAPI schema itself.
-
-    The reference backend spends most of a large document's validation in the OpenAPI 3.1 meta
-    schema (about 16 s of 21 s for 1,000 operations); jsonschema-rs does that part in well under a
-    second. Its messages are worded differently and may lack locations, so it only decides "valid";
-    an invalid document is validated again by the reference backend for the report.
-    """
-    if not has_jsonschema_rs_validators():
-        return False
-    fast: type[_FastV30 | _FastV31] = _FastV30 if version.startswith("3.0.") else _FastV31
-    if "schema_validator" not in fast.__dict__:
-        content = dict(get_schema_content("3.0" if fast is _FastV30 else "3.1"))
-        # The wrapper implements the part of jsonschema's Validator protocol the spec validator uses.
-        fast.schema_validator = cast(Validator, create_rs_validator(content))
-    return fast(document).is_valid()
-
-
-def validate_openapi(document: Document, display: str) -> list[Problem]:
-    """Validate against the OpenAPI 3.0/3.1 schema; one problem per violation, with its pointer."""
-    version = document.get("openapi")
-    if not isinstance(version, str):
-        hint = " (Swagger 2.0 documents are not supported)" if "swagger" in document else ""
-        return [Problem(display, "/openapi", f"missing or non-string 'openapi' version field{hint}")]
-    if version.startswith("3.0."):
-        validator: OpenAPIV30SpecValidator | OpenAPIV31SpecValidator = OpenAPIV30SpecValidator(document)
-    elif version.startswith("3.1."):
-        validator = OpenAPIV31SpecValidator(document)
-    else:
-        return [Problem(display, "/openapi", f"unsupported OpenAPI version {version!r}; use 3.0.x or 3.1.x")]
-    problems: list[Problem] = []
-    try:
-        if _valid_by_fast_pass(document, version):
-            return []
-        for error in validator.iter_errors():
-            pointer = join_pointer("", *[str(part) for part in error.absolute_path])
-            duplicate = _DUPLICATE_OPERATION_ID.match(error.message) if not pointer else None
-            if duplicate is not None:
-                pointer = join_pointer("/paths", duplicate["path"], duplicate["method"], "operationId")
-            elif not pointer:
-                pointer = _default_holding(document, cast(object, error.instance))
-            problems.append(Problem(display, pointer, error.message))
-    except RecursionError:
-        problems.append(Problem(display, "", "the document is nested too deeply (or recursive) to validate"))
-    except Exception as err:  # noqa: BLE001 - the validator raises many unrelated types on hostile input (unresolvable $ref, ...); each is a problem with the document, not a bug here.
-        problems.append(Problem(display, "", f"the OpenAPI validator could not process the document: {err}"))
-    return problems[:50]

@@ -213,8 +213,9 @@ def rename_properties(data: GeneratorData, config: Config) -> None:
 def origins(data: GeneratorData, document: Mapping[str, Any], config: Config) -> dict[str, str]:
     """Each generated module (``api/<tag>/<module>.py``, ``models/<module>.py``) → its pointer in the document."""
     found: dict[str, str] = {}
+    paths = _paths_by_shape(document)
     for tag, endpoint in _endpoints(data):
-        found.setdefault(f"api/{tag}/{_module(endpoint, config)}.py", _operation_pointer(document, endpoint, ""))
+        found.setdefault(f"api/{tag}/{_module(endpoint, config)}.py", _operation_pointer(paths, endpoint, ""))
     for model in _classes(data):
         found.setdefault(f"models/{model.class_info.module_name}.py", schema_pointer(model))
     return found
@@ -227,6 +228,7 @@ def _module(endpoint: Endpoint, config: Config) -> str:
 def module_collisions(data: GeneratorData, document: Mapping[str, Any], config: Config, display: str) -> list[Problem]:
     """Two operations, or two schemas, that would be written to the same module file (one would be lost)."""
     problems: list[Problem] = []
+    paths = _paths_by_shape(document)
     seen: dict[tuple[str, str], Endpoint] = {}
     for tag, endpoint in _endpoints(data):
         module = _module(endpoint, config)
@@ -234,7 +236,7 @@ def module_collisions(data: GeneratorData, document: Mapping[str, Any], config: 
             problems.append(
                 Problem(
                     display,
-                    _operation_pointer(document, endpoint, "operationId"),
+                    _operation_pointer(paths, endpoint, "operationId"),
                     f"the operationId (or its first tag) of {_describe(endpoint)[:80]}… is too long for a file name",
                 )
             )
@@ -244,7 +246,7 @@ def module_collisions(data: GeneratorData, document: Mapping[str, Any], config: 
             problems.append(
                 Problem(
                     display,
-                    _operation_pointer(document, endpoint, "operationId"),
+                    _operation_pointer(paths, endpoint, "operationId"),
                     f"operations {_describe(first)} and {_describe(endpoint)} would both be written to "
                     f"api/{tag}/{module}.py (their operationIds differ only in case or punctuation); rename one",
                 )
@@ -339,13 +341,20 @@ def _describe(endpoint: Endpoint) -> str:
     return f"{endpoint.method.upper()} {endpoint.path.get_untrusted_value()} ({endpoint.name})"
 
 
-def _operation_pointer(document: Mapping[str, Any], endpoint: Endpoint, field: str) -> str:
-    """The operation's pointer (or one of its fields'); paths are matched by shape, as parameters were renamed."""
-    shape = _shape(endpoint.path.get_untrusted_value())
+def _paths_by_shape(document: Mapping[str, Any]) -> dict[str, str]:
+    """Each path's shape (see :func:`_shape`) → the first path of the document with that shape."""
+    paths: dict[str, str] = {}
     for path in as_mapping(document.get("paths")):
-        if _shape(str(path)) == shape:
-            return join_pointer("/paths", str(path), endpoint.method.lower(), *([field] if field else []))
-    return ""
+        paths.setdefault(_shape(str(path)), str(path))
+    return paths
+
+
+def _operation_pointer(paths_by_shape: Mapping[str, str], endpoint: Endpoint, field: str) -> str:
+    """The operation's pointer (or one of its fields'); paths are matched by shape, as parameters were renamed."""
+    path = paths_by_shape.get(_shape(endpoint.path.get_untrusted_value()))
+    if path is None:
+        return ""
+    return join_pointer("/paths", path, endpoint.method.lower(), *([field] if field else []))
 
 
 def _shape(path: str) -> str:

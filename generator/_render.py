@@ -34,7 +34,8 @@ from openapi_python_client.strings import PythonIdentifier
 
 from ._audit import audit_package
 from ._clients import ClientJob
-from ._document import Document, check_references, load_document, validate_openapi
+from ._document import Document, check_references, load_document
+from ._fork import Background, in_background
 from ._jsonish import as_mapping
 from ._lifecycle import TokenLifecycleSpec, protected_operations, resolve_lifecycle
 from ._names import (
@@ -134,21 +135,51 @@ def _render(job: ClientJob, toolkit: Toolkit, staging: Path) -> list[Problem]:
     document = load_document(job.spec, job.spec_display)
     if isinstance(document, Problem):
         return [document]
+    # Validation takes as long as modelling and rendering: on a spare CPU it runs alongside them.
+    checks = in_background(lambda: _check_document(document, job))
+    try:
+        problems = _render_checked(job, toolkit, document, staging, checks)
+        found = checks.result()
+    finally:
+        checks.cancel()
+    # What the checks found comes first; their errors mean the rendering (done or not) is void.
+    if _fatal(found):
+        return found
+    return found + problems
+
+
+def _check_document(document: Document, job: ClientJob) -> list[Problem]:
+    """The document against the OpenAPI schema; in lenient mode its violations are only warnings."""
     # Never lenient: the validator would follow these references out of the document.
     problems = check_references(document, job.spec_display)
     if problems:
         return problems
+    from ._validate import validate_openapi
+
     problems = validate_openapi(document, job.spec_display)
     if job.lenient:
-        problems = [attrs.evolve(problem, severity=Severity.WARNING) for problem in problems]
-    elif problems:
-        return problems
+        return [attrs.evolve(problem, severity=Severity.WARNING) for problem in problems]
+    return problems
+
+
+def _fatal(problems: Sequence[Problem]) -> bool:
+    return any(problem.severity is Severity.ERROR for problem in problems)
+
+
+def _render_checked(
+    job: ClientJob, toolkit: Toolkit, document: Document, staging: Path, checks: Background[list[Problem]]
+) -> list[Problem]:
+    """Everything after loading; gives up early (returning nothing) once ``checks`` has found errors."""
+
+    def refused() -> bool:
+        return checks.ready() and _fatal(checks.result())
+
     lifecycle = resolve_lifecycle(document, job.spec_display)
     if isinstance(lifecycle, list):
         return lifecycle
     project_dir = staging / "project"
-    problems += _render_project(job, toolkit, document, lifecycle, project_dir)
-    if any(problem.severity is Severity.ERROR for problem in problems):
+    problems = _render_project(job, toolkit, document, lifecycle, project_dir, refused)
+    if _fatal(problems) or refused():
         return problems
     package_dir = project_dir / job.package
     _add_banners(project_dir, banner(job))
@@ -162,7 +193,12 @@ def _render(job: ClientJob, toolkit: Toolkit, staging: Path) -> list[Problem]:
 
 
 def _render_project(
-    job: ClientJob, toolkit: Toolkit, document: Document, lifecycle: TokenLifecycleSpec | None, project_dir: Path
+    job: ClientJob,
+    toolkit: Toolkit,
+    document: Document,
+    lifecycle: TokenLifecycleSpec | None,
+    project_dir: Path,
+    refused: Callable[[], bool],
 ) -> list[Problem]:
     options = job.options.model_copy(
         update={"post_hooks": [], "project_name_override": job.distribution, "package_name_override": job.package}
@@ -172,7 +208,7 @@ def _render_project(
     # first is noise for our CLI, the second a problem with the input, reported as such.
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            return _model_and_build(job, toolkit, document, lifecycle, config, project_dir)
+            return _model_and_build(job, toolkit, document, lifecycle, config, project_dir, refused)
     except RecursionError:
         return [Problem(job.spec_display, "", "openapi-python-client could not model the document: nested too deeply")]
     except Exception as err:  # noqa: BLE001 - a crash inside openapi-python-client on odd input is a problem with that input for the user, reported with the document's name instead of a traceback.
@@ -186,8 +222,12 @@ def _model_and_build(
     lifecycle: TokenLifecycleSpec | None,
     config: Config,
     project_dir: Path,
+    refused: Callable[[], bool],
 ) -> list[Problem]:
-    """Model the document, keep its names clear of the templates' own, render, and audit the result."""
+    """Model the document, keep its names clear of the templates' own, render, and audit the result.
+
+    Returns early, with whatever it has, once ``refused()`` says the document checks failed.
+    """
     clashes = enum_member_clashes(document, config, job.spec_display)
     if clashes:
         return clashes
@@ -199,20 +239,22 @@ def _model_and_build(
         data = GeneratorData.from_dict(document, config=config)
         if isinstance(data, GeneratorError):
             return _problems_from(job.spec_display, [data], document)
+    if refused():
+        return renamed
     _mark_protected(data, document)
     renamed += _one_body_per_type(data, document, job.spec_display)
     rename_parameters(data, config)
     rename_properties(data, config)
     problems = renamed + _problems_from(job.spec_display, _parse_errors(data), document)
     problems += module_collisions(data, document, config, job.spec_display)
-    if any(problem.severity is Severity.ERROR for problem in problems):
+    if _fatal(problems) or refused():
         return problems
     project = Project(openapi=data, config=config, custom_template_path=toolkit.templates)
     # Jinja types its globals by the defaults it ships; any value is valid there.
     cast(Any, project.env.globals).update(bearer_lifecycle=lifecycle, runtime_package=RUNTIME_PACKAGE)
     project.env.filters.update(pyrepr=repr, **_memoised_filters())
     problems += _problems_from(job.spec_display, project.build(), document)
-    if any(problem.severity is Severity.ERROR for problem in problems):
+    if _fatal(problems) or refused():
         return problems
     return problems + audit_package(project_dir / job.package, origins(data, document, config), job.spec_display)
 

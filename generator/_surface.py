@@ -26,10 +26,11 @@ from openapi_python_client.parser.openapi import Endpoint
 from openapi_python_client.parser.properties import EnumProperty, LiteralEnumProperty, ModelProperty, Property
 from openapi_python_client.schema.untrusted_string import UntrustedString
 
-from ._document import Document, load_document, validate_openapi
+from ._document import Document, load_document
 from ._jsonish import as_mapping
 from ._lifecycle import TokenLifecycleSpec, protected_operations, resolve_lifecycle
 from ._problems import Problem, join_pointer
+from ._validate import validate_openapi
 
 __all__ = [
     "ApiSurface",

@@ -14,10 +14,11 @@ from typing import Any, Literal, cast
 
 import attrs
 
-from .._document import load_document, validate_openapi
+from .._document import load_document
 from .._jsonish import as_list, as_mapping
 from .._lifecycle import HTTP_METHODS, TokenLifecycleSpec, resolve_lifecycle
 from .._problems import Problem, Severity, join_pointer
+from .._validate import validate_openapi
 from ._schemas import NO_EXAMPLE, SchemaSet
 
 __all__ = ["Api", "MediaType", "Operation", "Parameter", "RequestBody", "ResponseSpec", "load_api"]
