@@ -19,14 +19,14 @@ import ast
 import re
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import cast
 
 from ._fork import map_in_parallel
 from ._problems import Problem
 
-__all__ = ["BIDI_CONTROLS", "audit_package"]
+__all__ = ["BIDI_CONTROLS", "Finding", "audit_package", "write_module"]
 
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029")
 """Bidirectional formatting characters, and the line/paragraph separators some editors break lines at."""
@@ -34,18 +34,31 @@ _BIDI = re.compile(f"[{''.join(sorted(BIDI_CONTROLS))}]")
 MAX_FINDINGS = 20
 
 
-def audit_package(package_dir: Path, origins: Mapping[str, str], display: str) -> list[Problem]:
-    """Neutralise bidi controls in every module of ``package_dir``, then compile and check each one.
+Finding = tuple[int, str]
+"""A line of a generated module and what is wrong there."""
+
+
+def audit_package(
+    package_dir: Path,
+    origins: Mapping[str, str],
+    display: str,
+    banner: str | None = None,
+    audited: Mapping[str, Sequence[Finding]] | None = None,
+) -> list[Problem]:
+    """Finish (see :func:`write_module`) and check every module of ``package_dir``; the problems, in path order.
 
     ``origins`` maps a module path relative to the package (``api/default/x.py``) to the pointer
-    of what it was generated from. Half of the modules are audited by a forked child where a
-    second CPU is free (:mod:`._fork`); the findings are the same either way, in path order.
+    of what it was generated from; ``audited`` holds the findings of modules already written by
+    :func:`write_module`, which are not read again. Half of the rest are audited by a forked
+    child where a second CPU is free (:mod:`._fork`); the findings are the same either way.
     """
-    paths = sorted(package_dir.rglob("*.py"))
+    done = dict(audited or {})
+    paths = [path for path in package_dir.rglob("*.py") if path.relative_to(package_dir).as_posix() not in done]
+    for path, found in zip(paths, map_in_parallel(_finish_file(package_dir, banner), paths), strict=True):
+        done[path.relative_to(package_dir).as_posix()] = found
     problems: list[Problem] = []
-    for path, findings in zip(paths, map_in_parallel(_audit_module(package_dir), paths), strict=True):
-        relative = path.relative_to(package_dir).as_posix()
-        for line, message in findings:
+    for relative in sorted(done, key=lambda name: Path(name).parts):
+        for line, message in done[relative]:
             problems.append(
                 Problem(
                     display,
@@ -57,22 +70,28 @@ def audit_package(package_dir: Path, origins: Mapping[str, str], display: str) -
     return problems[:MAX_FINDINGS]
 
 
-def _audit_module(package_dir: Path) -> Callable[[Path], list[tuple[int, str]]]:
-    def audit(path: Path) -> list[tuple[int, str]]:
-        return list(_findings(_neutralise(path), path.relative_to(package_dir).as_posix()))
+def write_module(path: Path, text: str, relative: str, banner: str | None) -> list[Finding]:
+    """Write a rendered module with ``banner`` (if any) as its first line and its bidi controls escaped; its findings.
 
-    return audit
-
-
-def _neutralise(path: Path) -> str:
-    text = path.read_text(encoding="utf-8")
+    Auditing a module as it is written spares reading it back: on a large document reading,
+    parsing and compiling every module costs as much as rendering it.
+    """
+    if banner is not None:
+        text = f"{banner}\n{text}"
     if _BIDI.search(text):
         text = _BIDI.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
-        path.write_text(text, encoding="utf-8")
-    return text
+    path.write_text(text, encoding="utf-8")
+    return list(_findings(text, relative))
 
 
-def _findings(text: str, relative: str) -> Iterator[tuple[int, str]]:
+def _finish_file(package_dir: Path, banner: str | None) -> Callable[[Path], list[Finding]]:
+    def finish(path: Path) -> list[Finding]:
+        return write_module(path, path.read_text(encoding="utf-8"), path.relative_to(package_dir).as_posix(), banner)
+
+    return finish
+
+
+def _findings(text: str, relative: str) -> Iterator[Finding]:
     try:
         with warnings.catch_warnings():
             # An invalid escape sequence is a SyntaxWarning today and an error in a future Python.
@@ -167,7 +186,7 @@ def _bound_at_top(tree: ast.Module) -> dict[str, set[str]]:
     return bound
 
 
-def _shadowing(tree: ast.Module) -> Iterator[tuple[int, str]]:
+def _shadowing(tree: ast.Module) -> Iterator[Finding]:
     """Names the generated code binds twice where it means two different things."""
     top = _bound_at_top(tree)
     for name, origins in sorted(top.items()):
@@ -180,7 +199,7 @@ def _shadowing(tree: ast.Module) -> Iterator[tuple[int, str]]:
             yield from _function_names(node, top)
 
 
-def _class_fields(node: ast.ClassDef) -> Iterator[tuple[int, str]]:
+def _class_fields(node: ast.ClassDef) -> Iterator[Finding]:
     defined: Counter[str] = Counter()
     for statement in node.body:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
@@ -192,9 +211,7 @@ def _class_fields(node: ast.ClassDef) -> Iterator[tuple[int, str]]:
             yield node.lineno, f"class {node.name} defines {name!r} {count} times"
 
 
-def _function_names(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, top: Mapping[str, set[str]]
-) -> Iterator[tuple[int, str]]:
+def _function_names(node: ast.FunctionDef | ast.AsyncFunctionDef, top: Mapping[str, set[str]]) -> Iterator[Finding]:
     arguments = node.args
     parameters = {
         arg.arg

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,7 +107,7 @@ def load_document(path: Path, display: str) -> Document | Problem:
             f"mappings and lists nest {below} levels deep below here ({height} in all); "
             f"at most {MAX_DEPTH} levels are supported",
         )
-    problems = list(_bad_values(document, display))
+    problems = list(_bad_values(document, text, display))
     return problems[0] if problems else document
 
 
@@ -119,17 +120,12 @@ def _entries(node: object) -> list[tuple[object, object]] | None:
     return None
 
 
-def _children(node: object) -> list[object] | None:
-    """The values of a mapping or the items of a list; None for a scalar."""
-    entries = _entries(node)
-    return None if entries is None else [value for _, value in entries]
-
-
 def _measure(root: object) -> tuple[int, dict[int, int]] | None:
     """Node count of ``root`` with aliases expanded, and the height of every container (by id).
 
     None when a container contains itself. Memoised per object, so linear in the parsed file
-    however many times aliases repeat a subtree.
+    however many times aliases repeat a subtree. Parsed YAML and JSON hold plain dicts and
+    lists, which is all that is looked into (this runs on every node of every document).
     """
     sizes: dict[int, int] = {}
     heights: dict[int, int] = {}
@@ -138,25 +134,35 @@ def _measure(root: object) -> tuple[int, dict[int, int]] | None:
     stack: list[tuple[object, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
-        children = _children(node)
-        if children is None:
-            continue
+        children = _containers_in(node)
         key = id(node)
         if children_done:
             in_progress.discard(key)
-            sizes[key] = 1 + sum(sizes.get(id(child), 1) for child in children)
-            heights[key] = 1 + max((heights.get(id(child), 0) for child in children), default=0)
+            size, height = 1 + _length(node) - len(children), 0
+            for child in children:
+                size += sizes[id(child)]
+                height = max(height, heights[id(child)])
+            sizes[key], heights[key] = size, height + 1
             continue
         if key in sizes:
             continue
         in_progress.add(key)
         stack.append((node, True))
         for child in children:
-            if _children(child) is not None:
-                if id(child) in in_progress:
-                    return None
-                stack.append((child, False))
+            if id(child) in in_progress:
+                return None
+            stack.append((child, False))
     return sizes.get(id(root), 1), heights
+
+
+def _containers_in(node: object) -> list[object]:
+    """The values (of a dict) or items (of a list) that are themselves dicts or lists."""
+    values = cast(dict[object, object], node).values() if type(node) is dict else cast(list[object], node)
+    return [value for value in values if type(value) is dict or type(value) is list]
+
+
+def _length(node: object) -> int:
+    return len(cast(dict[object, object], node)) if type(node) is dict else len(cast(list[object], node))
 
 
 def _deepest_pointer(root: object, heights: dict[int, int]) -> tuple[str, int]:
@@ -203,8 +209,15 @@ def walk(root: object) -> Iterator[tuple[str, object, bool]]:
                 stack.append((child, token, True))
 
 
-def _bad_values(document: Document, display: str) -> Iterator[Problem]:
+_MAYBE_BAD_VALUE = re.compile(r"\\[uU]0{0,4}[dD][89a-fA-F]|NaN|Infinity|\.(?i:nan|inf)|[eE][+-]?\d{3}|\d{300}")
+"""Text without a match cannot hold a lone surrogate or a float that is not finite (an escape such as
+``\\ud800``, JSON's NaN and Infinity, YAML's .nan and .inf, a number too large for a float)."""
+
+
+def _bad_values(document: Document, text: str, display: str) -> Iterator[Problem]:
     """Values no JSON document can hold and no generated file could be written with."""
+    if _MAYBE_BAD_VALUE.search(text) is None:
+        return
     found = 0
     for pointer, value, is_key in walk(document):
         message: str | None = None

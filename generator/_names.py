@@ -278,14 +278,14 @@ def module_collisions(data: GeneratorData, document: Mapping[str, Any], config: 
     return problems
 
 
-def enum_member_clashes(document: Mapping[str, Any], config: Config, display: str) -> list[Problem]:
+def enum_member_clashes(document: Mapping[str, Any], literal_enums: bool, display: str) -> list[Problem]:
     """String enums whose values (or ``x-enum-varnames``) would become the same member, or no identifier at all.
 
     openapi-python-client names a member after its value (``a-b`` → ``A_B``) and keeps the last of
     two values that meet, so the enum would silently lose a value (or, depending on the order,
     openapi-python-client fails with a message that names neither the schema nor the values).
     """
-    if config.literal_enums:
+    if literal_enums:
         return []
     problems: list[Problem] = []
     for pointer, node in _schemas_with_enum(document):

@@ -24,7 +24,7 @@ from typing import Any, TypeVar, cast
 import attrs
 from jinja2 import Environment, pass_environment
 from jinja2.filters import do_wordwrap
-from openapi_python_client import Project, strings
+from openapi_python_client import strings
 from openapi_python_client.config import Config, MetaType
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.bodies import Body
@@ -47,6 +47,7 @@ from ._names import (
     rename_properties,
 )
 from ._problems import Problem, Severity, join_pointer
+from ._project import AuditedProject
 from ._provenance import PROVENANCE_FILE, Provenance
 
 __all__ = ["RUNTIME_PACKAGE", "Toolkit", "render"]
@@ -149,7 +150,7 @@ def _render(job: ClientJob, toolkit: Toolkit, staging: Path) -> list[Problem]:
 
 
 def _check_document(document: Document, job: ClientJob) -> list[Problem]:
-    """The document against the OpenAPI schema; in lenient mode its violations are only warnings."""
+    """The checks of the document itself: references, the OpenAPI schema (warnings when lenient), enums."""
     # Never lenient: the validator would follow these references out of the document.
     problems = check_references(document, job.spec_display)
     if problems:
@@ -158,8 +159,11 @@ def _check_document(document: Document, job: ClientJob) -> list[Problem]:
 
     problems = validate_openapi(document, job.spec_display)
     if job.lenient:
-        return [attrs.evolve(problem, severity=Severity.WARNING) for problem in problems]
-    return problems
+        problems = [attrs.evolve(problem, severity=Severity.WARNING) for problem in problems]
+    elif problems:
+        return problems
+    # Before openapi-python-client models enums, it would lose a value or fail without saying where.
+    return problems + enum_member_clashes(document, job.options.literal_enums, job.spec_display)
 
 
 def _fatal(problems: Sequence[Problem]) -> bool:
@@ -182,7 +186,7 @@ def _render_checked(
     if _fatal(problems) or refused():
         return problems
     package_dir = project_dir / job.package
-    _add_banners(project_dir, banner(job))
+    _add_banners(project_dir, banner(job), skip=package_dir)
     failure = _format(project_dir)
     if failure is not None:
         return [*problems, Problem(job.spec_display, "", f"the generated code could not be formatted: {failure}")]
@@ -228,9 +232,6 @@ def _model_and_build(
 
     Returns early, with whatever it has, once ``refused()`` says the document checks failed.
     """
-    clashes = enum_member_clashes(document, config, job.spec_display)
-    if clashes:
-        return clashes
     data = GeneratorData.from_dict(document, config=config)
     if isinstance(data, GeneratorError):
         return _problems_from(job.spec_display, [data], document)
@@ -249,14 +250,16 @@ def _model_and_build(
     problems += module_collisions(data, document, config, job.spec_display)
     if _fatal(problems) or refused():
         return problems
-    project = Project(openapi=data, config=config, custom_template_path=toolkit.templates)
+    project = AuditedProject(openapi=data, config=config, custom_template_path=toolkit.templates, banner=banner(job))
     # Jinja types its globals by the defaults it ships; any value is valid there.
     cast(Any, project.env.globals).update(bearer_lifecycle=lifecycle, runtime_package=RUNTIME_PACKAGE)
     project.env.filters.update(pyrepr=repr, **_memoised_filters())
     problems += _problems_from(job.spec_display, project.build(), document)
     if _fatal(problems) or refused():
         return problems
-    return problems + audit_package(project_dir / job.package, origins(data, document, config), job.spec_display)
+    origin = origins(data, document, config)
+    package_dir = project_dir / job.package
+    return problems + audit_package(package_dir, origin, job.spec_display, banner(job), project.audited)
 
 
 def _memoised_filters() -> dict[str, Callable[..., str]]:
@@ -393,9 +396,10 @@ def _name_clashes(document: Document, pointer: str) -> str:
     return f"properties share a Python attribute name: {'; '.join(clashes)}; rename one of each"
 
 
-def _add_banners(project_dir: Path, line: str) -> None:
+def _add_banners(project_dir: Path, line: str, skip: Path) -> None:
+    """The banner on every file but the modules under ``skip`` (the audit wrote theirs)."""
     for path in sorted(project_dir.rglob("*")):
-        if path.is_file():
+        if path.is_file() and not (path.suffix == ".py" and path.is_relative_to(skip)):
             text = path.read_text(encoding="utf-8")
             header = f"<!-- {line.removeprefix('# ')} -->\n" if path.suffix == ".md" else line + "\n"
             path.write_text(header + text, encoding="utf-8")
