@@ -78,10 +78,29 @@ def write_module(path: Path, text: str, relative: str, banner: str | None) -> li
     """
     if banner is not None:
         text = f"{banner}\n{text}"
+    findings: list[Finding] = []
     if _BIDI.search(text):
-        text = _BIDI.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+        escaped = _BIDI.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+        if not _same_code(text, escaped):
+            # In a raw string (or a bytes literal) the escape would not mean the character.
+            findings.append((0, "a bidirectional control character is in a string that cannot hold its escape"))
+        text = escaped
     path.write_text(text, encoding="utf-8")
-    return list(_findings(text, relative))
+    return findings + list(_findings(text, relative))
+
+
+def _same_code(before: str, after: str) -> bool:
+    """True when ``after`` parses to the same tree as ``before`` (comments aside)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            original = ast.dump(ast.parse(before))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return True  # nothing to compare with: the audit reports why it does not parse
+        try:
+            return ast.dump(ast.parse(after)) == original
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
 
 
 def _finish_file(package_dir: Path, banner: str | None) -> Callable[[Path], list[Finding]]:
@@ -94,15 +113,17 @@ def _finish_file(package_dir: Path, banner: str | None) -> Callable[[Path], list
 def _findings(text: str, relative: str) -> Iterator[Finding]:
     try:
         with warnings.catch_warnings():
-            # An invalid escape sequence is a SyntaxWarning today and an error in a future Python.
+            # An invalid escape sequence is a DeprecationWarning on 3.11, a SyntaxWarning from 3.12,
+            # and an error in a future Python.
             warnings.simplefilter("error", SyntaxWarning)
+            warnings.simplefilter("error", DeprecationWarning)
             tree = ast.parse(text, relative)
         # Compiling the tree finds what parsing does not: duplicate parameters, too deeply nested blocks.
         compile(tree, relative, "exec", dont_inherit=True)
     except SyntaxError as err:
         yield err.lineno or 0, err.msg
         return
-    except (SyntaxWarning, ValueError, RecursionError, MemoryError) as err:
+    except (SyntaxWarning, DeprecationWarning, ValueError, RecursionError, MemoryError) as err:
         yield 0, str(err) or type(err).__name__
         return
     yield from _shadowing(tree)
@@ -168,6 +189,15 @@ def _stored(statement: ast.stmt) -> Iterator[str]:
             yield name
 
 
+def _derives(statement: ast.stmt, name: str) -> bool:
+    """True when ``statement`` assigns ``name`` from its own value (``name = name.strip()``, ``name += 1``)."""
+    if isinstance(statement, ast.AugAssign):
+        return True
+    if isinstance(statement, ast.Assign | ast.AnnAssign) and statement.value is not None:
+        return any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(statement.value))
+    return False
+
+
 def _bound_at_top(tree: ast.Module) -> dict[str, set[str]]:
     """Each name the module binds at its top level (imports under ``if`` included), with where from.
 
@@ -178,8 +208,10 @@ def _bound_at_top(tree: ast.Module) -> dict[str, set[str]]:
         if isinstance(statement, ast.Import | ast.ImportFrom):
             source = f"{'.' * statement.level}{statement.module or ''}" if isinstance(statement, ast.ImportFrom) else ""
             for alias in statement.names:
-                name = (alias.asname or alias.name).split(".")[0]
-                bound.setdefault(name, set()).add(f"import {source}:{alias.name}")
+                # ``import a.b`` binds ``a`` (the package), as ``import a`` does.
+                name = alias.asname or alias.name.split(".")[0]
+                imported = alias.name if alias.asname or isinstance(statement, ast.ImportFrom) else name
+                bound.setdefault(name, set()).add(f"import {source}:{imported}")
         else:
             for name in _stored(statement):
                 bound.setdefault(name, set()).add(f"line {statement.lineno}")
@@ -204,7 +236,8 @@ def _class_fields(node: ast.ClassDef) -> Iterator[Finding]:
     for statement in node.body:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
             defined[statement.target.id] += 1
-        elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+        elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef) and not statement.decorator_list:
+            # Decorated redefinitions are meant: a property's setter, typing.overload.
             defined[statement.name] += 1
     for name, count in sorted(defined.items()):
         if count > 1:
@@ -220,8 +253,10 @@ def _function_names(node: ast.FunctionDef | ast.AsyncFunctionDef, top: Mapping[s
     }
     for name in sorted(parameters & set(top)):
         yield node.lineno, f"parameter {name!r} of {node.name}() hides the module's own {name!r}"
-    stored = {name for statement in _statements(node.body) for name in _stored(statement)}
+    statements = list(_statements(node.body))
+    stored = {name for statement in statements for name in _stored(statement)}
     for name in sorted(stored & parameters):
-        yield node.lineno, f"{node.name}() overwrites its parameter {name!r}"
+        if not all(_derives(statement, name) for statement in statements if name in set(_stored(statement))):
+            yield node.lineno, f"{node.name}() overwrites its parameter {name!r}"
     for name in sorted(stored & set(top)):
         yield node.lineno, f"{node.name}() hides the module's own {name!r} with a local variable"

@@ -12,13 +12,14 @@ kernel's OOM killer, a signal) is not an error either: its step is run again her
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
 import signal
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 __all__ = ["Background", "in_background", "map_in_parallel", "parallel"]
 
@@ -35,59 +36,84 @@ def parallel() -> bool:
 
 
 class Background(Generic[_T]):
-    """A function running in a forked child (or already run here); :meth:`result` waits for its value."""
+    """A function running in a forked child (or run here); :meth:`result` gives its value or raises its exception.
+
+    Both modes behave alike: the exception comes out of :meth:`result`, every time it is called;
+    a value or exception that cannot cross from the child (not picklable, or not rebuilt) and a
+    child that dies or cannot be started make the function run here instead.
+    """
 
     def __init__(self, function: Callable[[], _T]) -> None:
         self._function = function
         self._pid = 0
         self._pipe = -1
-        self._value: list[_T] = []
-        if not parallel():
-            self._value.append(function())
-            return
+        self._outcome: tuple[bool, object] | None = None
+        self._cancelled = False
+        if not parallel() or not self._start():
+            self._run_here()
+
+    def _start(self) -> bool:
+        """Fork the child; False when the system refuses another process (EAGAIN, ENOMEM)."""
         read, write = os.pipe()
-        with warnings.catch_warnings():
-            # Python 3.12+ warns about forking a process that has threads (the render runs in one).
-            # The child only computes, writes to its pipe and leaves through os._exit.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12+ warns about forking a process that has threads (the render runs in one).
+                # The child only computes, writes to its pipe and leaves through os._exit.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return False
         if pid == 0:  # pragma: no cover - the child; its work is checked through what the parent receives
             os.close(read)
-            _child(function, write)
+            _child(self._function, write)
         os.close(write)
         self._pid, self._pipe = pid, read
+        return True
+
+    def _run_here(self) -> None:
+        try:
+            self._outcome = (True, self._function())
+        except Exception as err:  # noqa: BLE001 - kept, and raised by result() as the child's would be
+            self._outcome = (False, err)
 
     def ready(self) -> bool:
         """True when :meth:`result` would not wait."""
-        if self._value or self._pipe < 0:
+        if self._outcome is not None or self._pipe < 0:
             return True
         readable, _, _ = select.select([self._pipe], [], [], 0)
         return bool(readable)
 
     def result(self) -> _T:
         """The function's value (its exception is raised here); the child is reaped."""
-        if self._value:
-            return self._value[0]
+        if self._outcome is None:
+            if self._cancelled:
+                raise RuntimeError("the step was cancelled; it has no result")
+            self._collect()
+        assert self._outcome is not None  # noqa: S101 - set by _collect or _run_here
+        succeeded, value = self._outcome
+        if not succeeded:
+            raise value if isinstance(value, BaseException) else RuntimeError(str(value))
+        return cast(_T, value)
+
+    def _collect(self) -> None:
         chunks: list[bytes] = []
         while chunk := os.read(self._pipe, 1 << 20):
             chunks.append(chunk)
         self._reap()
         try:
-            outcome: tuple[bool, object] = pickle.loads(b"".join(chunks))  # noqa: S301 - written by our own child
-        except (pickle.UnpicklingError, EOFError, ValueError):
-            # The child died before it could answer: do the work here instead.
-            self._value.append(self._function())
-            return self._value[0]
-        succeeded, value = outcome
-        if not succeeded:
-            raise value if isinstance(value, BaseException) else RuntimeError(str(value))
-        self._value.append(value)  # type: ignore[arg-type]  # the child pickled the function's own value
-        return self._value[0]
+            outcome = cast(tuple[bool, object], pickle.loads(b"".join(chunks)))  # noqa: S301 - written by our own child
+        except Exception:  # noqa: BLE001 - no answer (the child died, or its answer cannot be rebuilt here)
+            self._run_here()
+        else:
+            self._outcome = outcome
 
     def cancel(self) -> None:
         """Stop the child if it still runs (when the result is no longer wanted)."""
         if self._pid:
             os.kill(self._pid, signal.SIGKILL)
+            self._cancelled = self._outcome is None
             self._reap()
 
     def _reap(self) -> None:
@@ -122,15 +148,22 @@ def map_in_parallel(function: Callable[[_I], _T], items: Sequence[_I]) -> list[_
 
 
 def _child(function: Callable[[], object], pipe: int) -> None:  # pragma: no cover - runs in the child
-    """Run ``function``, write ``(succeeded, value or exception)`` to ``pipe`` and leave without cleanup."""
+    """Run ``function``, write ``(succeeded, value or exception)`` to ``pipe`` and leave without cleanup.
+
+    Writes nothing when the value cannot be pickled: the parent then runs the function itself.
+    """
     try:
+        payload = b""
         try:
-            payload = pickle.dumps((True, function()))
+            value = function()
         except BaseException as err:  # noqa: BLE001 - handed to the parent, which raises it
             try:
                 payload = pickle.dumps((False, err))
             except Exception:  # noqa: BLE001 - an exception that cannot be pickled goes as its text
                 payload = pickle.dumps((False, f"{type(err).__name__}: {err}"))
+        else:
+            with contextlib.suppress(Exception):
+                payload = pickle.dumps((True, value))
         view = memoryview(payload)
         while view:
             view = view[os.write(pipe, view) :]
