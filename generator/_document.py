@@ -36,6 +36,7 @@ __all__ = [
     "Document",
     "check_references",
     "load_document",
+    "target",
     "walk",
 ]
 
@@ -273,7 +274,7 @@ def check_references(document: Document, display: str) -> list[Problem]:
     return problems
 
 
-def _target(document: Document, ref: str) -> tuple[object, str] | str:
+def target(document: Document, ref: str) -> tuple[object, str] | str:
     """The node a local ``$ref`` names and its pointer, or the part of the pointer that does not exist."""
     node: object = document
     pointer = ""
@@ -293,10 +294,10 @@ def _follow(document: Document, ref: str, display: str, where: str) -> Problem |
     """A problem when ``ref`` (local) does not resolve, or resolves only through a loop of references."""
     seen: list[str] = []
     while True:
-        found = _target(document, ref)
+        found = target(document, ref)
         if isinstance(found, str):
-            target = ref if not seen else f"{ref!r} (reached through {seen[0]!r})"
-            return Problem(display, where, f"{target} points to nothing: {found} does not exist in the document")
+            named = ref if not seen else f"{ref!r} (reached through {seen[0]!r})"
+            return Problem(display, where, f"{named} points to nothing: {found} does not exist in the document")
         node, pointer = found
         seen.append(ref)
         next_ref = as_mapping(node).get("$ref")

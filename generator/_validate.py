@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 # openapi-spec-validator picks a backend when first imported: jsonschema-rs when installed (a test
@@ -27,13 +27,14 @@ from openapi_spec_validator.schemas.backend.jsonschema_rs import create_validato
 from openapi_spec_validator.schemas.backend.jsonschema_rs import has_jsonschema_rs_validators
 from openapi_spec_validator.schemas.utils import get_schema_content
 from openapi_spec_validator.validation import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from openapi_spec_validator.validation.keywords import (
     OpenAPIV30SchemaValidator,
     OpenAPIV31SchemaValidator,
 )
 
-from ._document import Document, walk
-from ._jsonish import as_mapping
+from ._document import MAX_DEPTH, Document, target, walk
+from ._jsonish import as_list, as_mapping
 from ._problems import Problem, join_pointer
 
 if TYPE_CHECKING:
@@ -101,6 +102,56 @@ class _FastSchema31(OpenAPIV31SchemaValidator):
         return _fast_meta_check(OAS31_BASE_DIALECT_ID)
 
 
+class _LocatedSchema30(OpenAPIV30SchemaValidator):
+    def _validate_schema_meta(self, schema: SchemaPath, schema_value: Any) -> OpenAPIValidationError | None:
+        return _located(schema, super()._validate_schema_meta(schema, schema_value))
+
+
+class _LocatedSchema31(OpenAPIV31SchemaValidator):
+    def _validate_schema_meta(self, schema: SchemaPath, schema_value: Any) -> OpenAPIValidationError | None:
+        return _located(schema, super()._validate_schema_meta(schema, schema_value))
+
+
+def _located(schema: SchemaPath, error: OpenAPIValidationError | None) -> OpenAPIValidationError | None:
+    """The reference backend words a schema object's violation relative to that object: say where it is."""
+    if error is not None:
+        error.path.extendleft(reversed(schema.parts))
+    return error
+
+
+class _ReportingV30(OpenAPIV30SpecValidator):
+    """The reference 3.0 validator, its schema-object violations located in the document."""
+
+    keyword_validators = {**OpenAPIV30SpecValidator.keyword_validators, "schema": _LocatedSchema30}  # noqa: RUF012 - overrides the base class's dict
+
+
+class _ReportingV31(OpenAPIV31SpecValidator):
+    """The reference 3.1 validator, its schema-object violations located in the document."""
+
+    keyword_validators = {**OpenAPIV31SpecValidator.keyword_validators, "schema": _LocatedSchema31}  # noqa: RUF012 - overrides the base class's dict
+
+
+def _document_pointer(document: Document, parts: Iterable[object]) -> str:
+    """The pointer of ``parts`` in the document as written: the validator follows local ``$ref``s as if
+    the target were inlined, so a path through one continues at the target's own pointer."""
+    node: object = document
+    pointer = ""
+    for part in parts:
+        for _ in range(MAX_DEPTH):
+            mapping = as_mapping(node)
+            ref = mapping.get("$ref")
+            if not isinstance(ref, str) or not ref.startswith("#") or part in mapping:
+                break
+            found = target(document, ref)
+            if isinstance(found, str):
+                break
+            node, pointer = found
+        pointer = join_pointer(pointer, str(part))
+        items = as_list(node)
+        node = items[part] if isinstance(part, int) and 0 <= part < len(items) else as_mapping(node).get(str(part))
+    return pointer
+
+
 class _FastV30(OpenAPIV30SpecValidator):
     """The 3.0 validator with jsonschema-rs checking the OpenAPI schema (installed on first use)."""
 
@@ -140,9 +191,9 @@ def validate_openapi(document: Document, display: str) -> list[Problem]:
         hint = " (Swagger 2.0 documents are not supported)" if "swagger" in document else ""
         return [Problem(display, "/openapi", f"missing or non-string 'openapi' version field{hint}")]
     if version.startswith("3.0."):
-        validator: OpenAPIV30SpecValidator | OpenAPIV31SpecValidator = OpenAPIV30SpecValidator(document)
+        validator: OpenAPIV30SpecValidator | OpenAPIV31SpecValidator = _ReportingV30(document)
     elif version.startswith("3.1."):
-        validator = OpenAPIV31SpecValidator(document)
+        validator = _ReportingV31(document)
     else:
         return [Problem(display, "/openapi", f"unsupported OpenAPI version {version!r}; use 3.0.x or 3.1.x")]
     problems: list[Problem] = []
@@ -150,7 +201,7 @@ def validate_openapi(document: Document, display: str) -> list[Problem]:
         if _valid_by_fast_pass(document, version):
             return []
         for error in validator.iter_errors():
-            pointer = join_pointer("", *[str(part) for part in error.absolute_path])
+            pointer = _document_pointer(document, error.absolute_path)
             duplicate = _DUPLICATE_OPERATION_ID.match(error.message) if not pointer else None
             if duplicate is not None:
                 pointer = join_pointer("/paths", duplicate["path"], duplicate["method"], "operationId")
