@@ -1,6 +1,6 @@
 """Token lifecycle for generated API clients: log in, inject the token, refresh it, recover from 401.
 
-Spec-agnostic and self-contained (stdlib, httpx, attrs): the generator copies this package verbatim
+Spec-agnostic and self-contained (stdlib and httpx): the generator copies this package verbatim
 into each client as ``<client_package>/_token_lifecycle/``; everything API-specific is passed in.
 """
 

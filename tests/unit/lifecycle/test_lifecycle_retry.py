@@ -6,7 +6,6 @@ import email.utils
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import attrs
 import httpx
 import pytest
 from token_lifecycle import (
@@ -66,7 +65,7 @@ def _policy(delays: list[float], **overrides: Any) -> RetryPolicy:
         delays.append(seconds)
 
     base = RetryPolicy(sleep=delays.append, async_sleep=async_sleep, random=lambda: 0.5, wall_clock=lambda: WALL_NOW)
-    return attrs.evolve(base, **overrides)
+    return base.replace(**overrides)
 
 
 def _client(script: Script, policy: RetryPolicy) -> httpx.Client:

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import os
-
-import attrs
+from typing import ClassVar
 
 from ._errors import CredentialsError
+from ._value import Value
 
 __all__ = ["Credentials"]
 
@@ -16,12 +16,16 @@ def _hide(_: str) -> str:
     return "'***'"
 
 
-@attrs.frozen
-class Credentials:
+class Credentials(Value):
     """Pass to `TokenLifecycle` to log in; ``repr()`` shows the user name and ``password='***'``."""
 
+    __slots__ = ("username", "password")  # noqa: RUF023 - the order of the fields (repr, equality)
+    _repr_fields: ClassVar = {"password": _hide}
     username: str
-    password: str = attrs.field(repr=_hide)
+    password: str
+
+    def __init__(self, username: str, password: str) -> None:
+        self._init(username=username, password=password)
 
     @classmethod
     def from_env(cls, user_var: str, password_var: str) -> Credentials:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import enum
 import math
-
-import attrs
+from typing import ClassVar
 
 from ._redact import fingerprint
+from ._value import Value
 
 __all__ = [
     "ADVISORY_MAX_FRACTION",
@@ -42,14 +42,18 @@ class Need(enum.Enum):
     MANDATORY = "mandatory"
 
 
-@attrs.frozen
-class TokenState:
+class TokenState(Value):
     """Hold one token and when it was obtained and expires, on the lifecycle's monotonic clock."""
 
-    token: str = attrs.field(repr=fingerprint)
+    __slots__ = ("token", "obtained_at", "expires_at")  # noqa: RUF023 - the order of the fields (repr, equality)
+    _repr_fields: ClassVar = {"token": fingerprint}
+    token: str
     obtained_at: float
     #: ``math.inf`` for a static token whose lifetime is unknown: it is never refreshed proactively.
     expires_at: float
+
+    def __init__(self, token: str, obtained_at: float, expires_at: float) -> None:
+        self._init(token=token, obtained_at=obtained_at, expires_at=expires_at)
 
     @property
     def lifetime(self) -> float:
@@ -88,19 +92,38 @@ class TokenState:
         return Need.NOTHING
 
 
-@attrs.frozen
-class LifecycleStats:
+class LifecycleStats(Value):
     """A snapshot of the lifecycle's counters since it was created."""
 
+    __slots__ = ("logins", "failed_logins", "proactive_refreshes", "invalidations", "replays", "store_hits")  # noqa: RUF023 - the order of the fields (repr, equality)
+
     #: Successful logins, whatever triggered them.
-    logins: int = 0
+    logins: int
     #: Logins that failed (non-2xx or a response of the wrong shape).
-    failed_logins: int = 0
+    failed_logins: int
     #: Successful logins triggered by the advisory or mandatory window of a token that still existed.
-    proactive_refreshes: int = 0
+    proactive_refreshes: int
     #: Tokens dropped because a response said they were no longer valid.
-    invalidations: int = 0
+    invalidations: int
     #: Requests sent a second time with a fresh token after an invalid-token status.
-    replays: int = 0
+    replays: int
     #: Tokens taken from the token store instead of logging in.
-    store_hits: int = 0
+    store_hits: int
+
+    def __init__(
+        self,
+        logins: int = 0,
+        failed_logins: int = 0,
+        proactive_refreshes: int = 0,
+        invalidations: int = 0,
+        replays: int = 0,
+        store_hits: int = 0,
+    ) -> None:
+        self._init(
+            logins=logins,
+            failed_logins=failed_logins,
+            proactive_refreshes=proactive_refreshes,
+            invalidations=invalidations,
+            replays=replays,
+            store_hits=store_hits,
+        )

@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Literal, TypeAlias, cast
+from typing import ClassVar, Literal, TypeAlias, cast
 
-import attrs
 import httpx
 
 from ._credentials import Credentials
 from ._errors import LoginError
 from ._urls import join_url
+from ._value import Value
 
 __all__ = [
     "LOGIN_METHODS",
@@ -47,6 +47,11 @@ class _Missing:
 MISSING = _Missing()
 
 
+def _check_choice(name: str, value: str, choices: frozenset[str]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+
+
 def _check_pointer(pointer: str | None, what: str) -> None:
     if pointer is not None and pointer != "" and not pointer.startswith("/"):
         raise ValueError(f"{what} must be an RFC 6901 JSON pointer starting with '/', got {pointer!r}")
@@ -75,19 +80,22 @@ def resolve_json_pointer(document: object, pointer: str) -> object:
     return current
 
 
-@attrs.frozen
-class LoginResult:
+class LoginResult(Value):
     """What a successful login yields: the token and, when the response said so, its lifetime."""
 
-    token: str = attrs.field(repr=False)
+    __slots__ = ("token", "lifetime", "lifetime_problem")  # noqa: RUF023 - the order of the fields (repr, equality)
+    _repr_fields: ClassVar = {"token": None}
+    token: str
     #: Lifetime in seconds read through ``LoginCall.expires_in_pointer``; None means "use the static one".
-    lifetime: float | None = None
+    lifetime: float | None
     #: Why a configured ``expires_in_pointer`` was ignored (safe to log: it never quotes the body).
-    lifetime_problem: str | None = None
+    lifetime_problem: str | None
+
+    def __init__(self, token: str, lifetime: float | None = None, lifetime_problem: str | None = None) -> None:
+        self._init(token=token, lifetime=lifetime, lifetime_problem=lifetime_problem)
 
 
-@attrs.frozen(kw_only=True)
-class LoginCall:
+class LoginCall(Value):
     """Pass to `TokenLifecycle` to say how the service's login operation takes credentials and returns a token.
 
     ``constants`` are fixed extra fields (e.g. ``("grant_type", "password")``) sent in the same place as
@@ -96,27 +104,67 @@ class LoginCall:
     overrides the static lifetime.
     """
 
-    method: str = attrs.field(validator=attrs.validators.in_(LOGIN_METHODS))
+    __slots__ = (  # noqa: RUF023 - the order of the fields (repr, equality)
+        "method",
+        "path",
+        "username_in",
+        "username_name",
+        "password_in",
+        "password_name",
+        "constants",
+        "token_from",
+        "token_pointer",
+        "expires_in_pointer",
+    )
+    method: str
     path: str
-    username_in: FieldLocation = attrs.field(validator=attrs.validators.in_(_LOCATIONS))
+    username_in: FieldLocation
     username_name: str
-    password_in: FieldLocation = attrs.field(validator=attrs.validators.in_(_LOCATIONS))
+    password_in: FieldLocation
     password_name: str
-    constants: tuple[tuple[str, str], ...] = ()
-    token_from: TokenSource = attrs.field(validator=attrs.validators.in_(frozenset({_FROM_BODY, _FROM_JSON})))
-    token_pointer: str | None = None
-    expires_in_pointer: str | None = None
+    constants: tuple[tuple[str, str], ...]
+    token_from: TokenSource
+    token_pointer: str | None
+    expires_in_pointer: str | None
 
-    def __attrs_post_init__(self) -> None:
-        body_locations = {self.username_in, self.password_in} & _BODY_LOCATIONS
-        if len(body_locations) > 1:
+    def __init__(
+        self,
+        *,
+        method: str,
+        path: str,
+        username_in: FieldLocation,
+        username_name: str,
+        password_in: FieldLocation,
+        password_name: str,
+        constants: tuple[tuple[str, str], ...] = (),
+        token_from: TokenSource,
+        token_pointer: str | None = None,
+        expires_in_pointer: str | None = None,
+    ) -> None:
+        _check_choice("method", method, LOGIN_METHODS)
+        _check_choice("username_in", username_in, _LOCATIONS)
+        _check_choice("password_in", password_in, _LOCATIONS)
+        _check_choice("token_from", token_from, frozenset({_FROM_BODY, _FROM_JSON}))
+        if len({username_in, password_in} & _BODY_LOCATIONS) > 1:
             raise ValueError("a login request has one body: user name and password cannot be in form and json")
-        if self.token_from == _FROM_JSON and self.token_pointer is None:
+        if token_from == _FROM_JSON and token_pointer is None:
             raise ValueError("token_from='json' needs token_pointer, e.g. '/access_token'")
-        if self.token_from == _FROM_BODY and self.expires_in_pointer is not None:
+        if token_from == _FROM_BODY and expires_in_pointer is not None:
             raise ValueError("expires_in_pointer reads a JSON login response: it needs token_from='json'")
-        _check_pointer(self.token_pointer, "token_pointer")
-        _check_pointer(self.expires_in_pointer, "expires_in_pointer")
+        _check_pointer(token_pointer, "token_pointer")
+        _check_pointer(expires_in_pointer, "expires_in_pointer")
+        self._init(
+            method=method,
+            path=path,
+            username_in=username_in,
+            username_name=username_name,
+            password_in=password_in,
+            password_name=password_name,
+            constants=constants,
+            token_from=token_from,
+            token_pointer=token_pointer,
+            expires_in_pointer=expires_in_pointer,
+        )
 
     def build_request(
         self,

@@ -17,12 +17,13 @@ import random as _random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC
+from typing import Any
 
-import attrs
 import httpx
 
 from ._errors import ServiceLimitError
 from ._urls import safe_url
+from ._value import Value
 
 __all__ = [
     "DEFAULT_ATTEMPTS",
@@ -102,13 +103,13 @@ def _replayable(request: httpx.Request) -> bool:
     return True
 
 
-def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+def _positive(name: str, value: float) -> float:
     if not value >= 0:
-        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return value
 
 
-@attrs.frozen(kw_only=True)
-class RetryPolicy:
+class RetryPolicy(Value):
     """Say which statuses to retry and how long to wait; the defaults suit HTTP 503 service limits.
 
     Before retry number ``n`` (0 for the first retry) the transport waits::
@@ -121,23 +122,72 @@ class RetryPolicy:
     attempt. ``no_sleep()`` returns a copy that never sleeps, for test suites.
     """
 
-    attempts: int = attrs.field(default=DEFAULT_ATTEMPTS, validator=attrs.validators.ge(1))
-    base_delay: float = attrs.field(default=DEFAULT_BASE_DELAY, validator=_positive)
-    max_delay: float = attrs.field(default=DEFAULT_MAX_DELAY, validator=_positive)
-    max_total: float = attrs.field(default=DEFAULT_MAX_TOTAL, validator=_positive)
-    retry_after_cap: float = attrs.field(default=DEFAULT_RETRY_AFTER_CAP, validator=_positive)
-    statuses: frozenset[int] = DEFAULT_RETRY_STATUSES
-    sleep: Callable[[float], None] = time.sleep
-    async_sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep
-    random: Callable[[], float] = _random.random
+    __slots__ = (  # noqa: RUF023 - the order of the fields (repr, equality)
+        "attempts",
+        "base_delay",
+        "max_delay",
+        "max_total",
+        "retry_after_cap",
+        "statuses",
+        "sleep",
+        "async_sleep",
+        "random",
+        "clock",
+        "wall_clock",
+    )
+    attempts: int
+    base_delay: float
+    max_delay: float
+    max_total: float
+    retry_after_cap: float
+    statuses: frozenset[int]
+    sleep: Callable[[float], None]
+    async_sleep: Callable[[float], Awaitable[None]]
+    random: Callable[[], float]
     #: Monotonic clock that measures ``max_total``.
-    clock: Callable[[], float] = time.monotonic
+    clock: Callable[[], float]
     #: Wall clock that turns a ``Retry-After`` HTTP date into seconds.
-    wall_clock: Callable[[], float] = time.time
+    wall_clock: Callable[[], float]
+
+    def __init__(
+        self,
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        base_delay: float = DEFAULT_BASE_DELAY,
+        max_delay: float = DEFAULT_MAX_DELAY,
+        max_total: float = DEFAULT_MAX_TOTAL,
+        retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP,
+        statuses: frozenset[int] = DEFAULT_RETRY_STATUSES,
+        sleep: Callable[[float], None] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
+        random: Callable[[], float] = _random.random,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not attempts >= 1:
+            raise ValueError(f"attempts must be >= 1, got {attempts!r}")
+        self._init(
+            attempts=attempts,
+            base_delay=_positive("base_delay", base_delay),
+            max_delay=_positive("max_delay", max_delay),
+            max_total=_positive("max_total", max_total),
+            retry_after_cap=_positive("retry_after_cap", retry_after_cap),
+            statuses=statuses,
+            sleep=sleep,
+            async_sleep=async_sleep,
+            random=random,
+            clock=clock,
+            wall_clock=wall_clock,
+        )
+
+    def replace(self, **changes: Any) -> RetryPolicy:
+        """Return a copy with ``changes`` (keyword arguments of the constructor), validated as new."""
+        fields: dict[str, Any] = {**self.__getstate__(), **changes}
+        return RetryPolicy(**fields)
 
     def no_sleep(self) -> RetryPolicy:
         """Return a copy whose waits return at once (delays are still computed and logged)."""
-        return attrs.evolve(self, sleep=_no_sleep, async_sleep=_no_async_sleep)
+        return self.replace(sleep=_no_sleep, async_sleep=_no_async_sleep)
 
     def backoff(self, retry: int) -> float:
         """Return the jittered backoff before retry number ``retry`` (0-based), per the formula above."""

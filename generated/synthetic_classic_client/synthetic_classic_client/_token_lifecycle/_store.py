@@ -11,11 +11,10 @@ import tempfile
 from collections.abc import Generator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol, cast
-
-import attrs
+from typing import ClassVar, Protocol, cast
 
 from ._redact import fingerprint
+from ._value import Value
 
 __all__ = [
     "STORE_FILE_MODE",
@@ -36,18 +35,24 @@ STORE_DIR_MODE = 0o700
 STORE_FORMAT_VERSION = 1
 
 
-@attrs.frozen
-class StoredToken:
+class StoredToken(Value):
     """A token as stored, with WALL-clock times: monotonic clocks do not cross processes."""
 
-    token: str = attrs.field(repr=fingerprint)
+    __slots__ = ("token", "expires_at_wall", "obtained_at_wall", "subject")  # noqa: RUF023 - the order of the fields (repr, equality)
+    _repr_fields: ClassVar = {"token": fingerprint}
+    token: str
     #: ``time.time()`` at which the token expires.
     expires_at_wall: float
     #: ``time.time()`` at which the token was issued, when known (it sizes the refresh windows).
-    obtained_at_wall: float | None = None
+    obtained_at_wall: float | None
     #: Who the token belongs to (user and base URL): a store shared by mistake never hands one
     #: user's token to another.
-    subject: str = ""
+    subject: str
+
+    def __init__(
+        self, token: str, expires_at_wall: float, obtained_at_wall: float | None = None, subject: str = ""
+    ) -> None:
+        self._init(token=token, expires_at_wall=expires_at_wall, obtained_at_wall=obtained_at_wall, subject=subject)
 
 
 class TokenStore(Protocol):
