@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ._build import check, generate
 from ._clients import ClientJob, job_for_spec, load_clients
-from ._problems import Problem, Severity, render_problems
+from ._problems import Problem, has_errors, render_problems
 from ._render import Toolkit
 
 __all__ = ["main"]
@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "generate":
         problems = generate(client_jobs, toolkit)
         _report(problems)
-        if any(problem.severity is Severity.ERROR for problem in problems):
+        if has_errors(problems):
             return EXIT_BAD_INPUT
         for job in client_jobs:
             print(f"generated {job.output} from {job.spec_display}")

@@ -10,7 +10,7 @@ from pathlib import Path
 import attrs
 
 from ._clients import ClientJob
-from ._problems import Problem, Severity
+from ._problems import Problem, has_errors
 from ._provenance import PROVENANCE_FILE, Provenance, read_provenance
 from ._render import Toolkit, render
 from ._tree import Difference, compare_trees, staging_dir, swap_in
@@ -55,7 +55,7 @@ def generate(
             staging = stack.enter_context(staging_dir(job.output))
             problems.extend(render(job, toolkit, staging))
             rendered.append((job, staging / "project"))
-        if any(problem.severity is Severity.ERROR for problem in problems):
+        if has_errors(problems):
             return problems
         for job, project in rendered:
             if before_swap is not None:
@@ -113,9 +113,9 @@ def check(jobs: Sequence[ClientJob], toolkit: Toolkit) -> list[Problem] | list[D
             staging = Path(temporary)
             found = render(job, toolkit, staging)
             problems.extend(found)
-            if any(problem.severity is Severity.ERROR for problem in found):
+            if has_errors(found):
                 continue
             differences = compare_trees(staging / "project", job.output)
             if differences:
                 drifts.append(Drift(job, differences, _reason(job, toolkit)))
-    return problems if any(p.severity is Severity.ERROR for p in problems) else drifts
+    return problems if has_errors(problems) else drifts

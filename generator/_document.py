@@ -131,13 +131,13 @@ def _measure(root: object) -> tuple[int, dict[int, int]] | None:
     sizes: dict[int, int] = {}
     heights: dict[int, int] = {}
     in_progress: set[int] = set()
-    # An explicit stack: documents may be nested deeper than Python's recursion limit.
-    stack: list[tuple[object, bool]] = [(root, False)]
+    # An explicit stack: documents may be nested deeper than Python's recursion limit. A container
+    # comes off it twice: first to push its children, then (with them) to add them up.
+    stack: list[tuple[object, list[object] | None]] = [(root, None)]
     while stack:
-        node, children_done = stack.pop()
-        children = _containers_in(node)
+        node, children = stack.pop()
         key = id(node)
-        if children_done:
+        if children is not None:
             in_progress.discard(key)
             size, height = 1 + _length(node) - len(children), 0
             for child in children:
@@ -148,11 +148,12 @@ def _measure(root: object) -> tuple[int, dict[int, int]] | None:
         if key in sizes:
             continue
         in_progress.add(key)
-        stack.append((node, True))
+        children = _containers_in(node)
+        stack.append((node, children))
         for child in children:
             if id(child) in in_progress:
                 return None
-            stack.append((child, False))
+            stack.append((child, None))
     return sizes.get(id(root), 1), heights
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import attrs
 
-__all__ = ["Problem", "Severity", "escape_pointer", "join_pointer", "render_problems"]
+__all__ = ["Problem", "Severity", "escape_pointer", "has_errors", "join_pointer", "render_problems"]
 
 
 MAX_MESSAGE_CHARS = 600
@@ -54,6 +54,11 @@ def escape_pointer(token: str | int) -> str:
 def join_pointer(base: str, *tokens: str | int) -> str:
     """Append reference tokens to a JSON pointer."""
     return base + "".join("/" + escape_pointer(token) for token in tokens)
+
+
+def has_errors(problems: Iterable[Problem]) -> bool:
+    """True when any of ``problems`` is an error (nothing usable was, or may be, made)."""
+    return any(problem.severity is Severity.ERROR for problem in problems)
 
 
 def render_problems(problems: Iterable[Problem]) -> str:

@@ -59,7 +59,7 @@ class AuditedProject(Project):
 
         endpoint_collections_by_tag = self.openapi.endpoint_collections_by_tag
         endpoint_template = self.env.get_template("endpoint_module.py.jinja", globals={"isbool": _isbool})
-        modules: list[tuple[Path, Endpoint]] = []
+        modules: list[tuple[Path, str, Endpoint]] = []
         for tag, collection in endpoint_collections_by_tag.items():
             tag_dir = api_dir / tag
             tag_dir.mkdir()
@@ -73,16 +73,15 @@ class AuditedProject(Project):
 
             for endpoint in collection.endpoints:
                 module_path = tag_dir / f"{strings.PythonIdentifier(endpoint.name, self.config.field_prefix)}.py"
-                modules.append((module_path, endpoint))
+                modules.append((module_path, module_path.relative_to(self.package_dir).as_posix(), endpoint))
 
         # The one change: render, write and audit each module, half of them in a forked child.
-        def write(module: tuple[Path, Endpoint]) -> list[Finding]:
-            path, endpoint = module
-            relative = path.relative_to(self.package_dir).as_posix()
+        def write(module: tuple[Path, str, Endpoint]) -> list[Finding]:
+            path, relative, endpoint = module
             return write_module(path, endpoint_template.render(endpoint=endpoint), relative, self.banner)
 
-        for (path, _), findings in zip(modules, map_in_parallel(write, modules), strict=True):
-            self.audited[path.relative_to(self.package_dir).as_posix()] = findings
+        for (_, relative, _), findings in zip(modules, map_in_parallel(write, modules), strict=True):
+            self.audited[relative] = findings
 
 
 def _isbool(prop: Property) -> bool:

@@ -46,7 +46,7 @@ from ._names import (
     rename_parameters,
     rename_properties,
 )
-from ._problems import Problem, Severity, join_pointer
+from ._problems import Problem, Severity, has_errors, join_pointer
 from ._project import AuditedProject
 from ._provenance import PROVENANCE_FILE, Provenance
 
@@ -144,7 +144,7 @@ def _render(job: ClientJob, toolkit: Toolkit, staging: Path) -> list[Problem]:
     finally:
         checks.cancel()
     # What the checks found comes first; their errors mean the rendering (done or not) is void.
-    if _fatal(found):
+    if has_errors(found):
         return found
     return found + problems
 
@@ -166,24 +166,20 @@ def _check_document(document: Document, job: ClientJob) -> list[Problem]:
     return problems + enum_member_clashes(document, job.options.literal_enums, job.spec_display)
 
 
-def _fatal(problems: Sequence[Problem]) -> bool:
-    return any(problem.severity is Severity.ERROR for problem in problems)
-
-
 def _render_checked(
     job: ClientJob, toolkit: Toolkit, document: Document, staging: Path, checks: Background[list[Problem]]
 ) -> list[Problem]:
     """Everything after loading; gives up early (returning nothing) once ``checks`` has found errors."""
 
     def refused() -> bool:
-        return checks.ready() and _fatal(checks.result())
+        return checks.ready() and has_errors(checks.result())
 
     lifecycle = resolve_lifecycle(document, job.spec_display)
     if isinstance(lifecycle, list):
         return lifecycle
     project_dir = staging / "project"
     problems = _render_project(job, toolkit, document, lifecycle, project_dir, refused)
-    if _fatal(problems) or refused():
+    if has_errors(problems) or refused():
         return problems
     package_dir = project_dir / job.package
     _add_banners(project_dir, banner(job), skip=package_dir)
@@ -248,14 +244,14 @@ def _model_and_build(
     rename_properties(data, config)
     problems = renamed + _problems_from(job.spec_display, _parse_errors(data), document)
     problems += module_collisions(data, document, config, job.spec_display)
-    if _fatal(problems) or refused():
+    if has_errors(problems) or refused():
         return problems
     project = AuditedProject(openapi=data, config=config, custom_template_path=toolkit.templates, banner=banner(job))
     # Jinja types its globals by the defaults it ships; any value is valid there.
     cast(Any, project.env.globals).update(bearer_lifecycle=lifecycle, runtime_package=RUNTIME_PACKAGE)
     project.env.filters.update(pyrepr=repr, **_memoised_filters())
     problems += _problems_from(job.spec_display, project.build(), document)
-    if _fatal(problems) or refused():
+    if has_errors(problems) or refused():
         return problems
     origin = origins(data, document, config)
     package_dir = project_dir / job.package
