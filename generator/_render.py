@@ -53,7 +53,7 @@ from ._provenance import PROVENANCE_FILE, Provenance
 __all__ = ["RUNTIME_PACKAGE", "Toolkit", "render"]
 
 RUNTIME_PACKAGE = "_token_lifecycle"
-"""Name of the embedded copy of the token-lifecycle runtime inside every generated package."""
+"""Name of the embedded copy of the token-lifecycle runtime (a module) inside every generated package."""
 RUFF_SETTINGS = ("--isolated", "--no-cache", "--line-length", "120", "--target-version", "py311")
 """Explicit formatter settings: the output must not depend on any ruff configuration nearby."""
 RUFF_FIXES = ("--fix-only", "--exit-zero", "--select", "F401,I,UP,RUF022")
@@ -80,8 +80,8 @@ class Toolkit:
 
     @property
     def runtime(self) -> Path:
-        """The canonical token-lifecycle package, embedded verbatim into every client."""
-        return self.templates / "runtime" / "token_lifecycle"
+        """The canonical token-lifecycle module, embedded verbatim into every client."""
+        return self.templates / "runtime" / "token_lifecycle.py"
 
     @classmethod
     def locate(cls) -> Toolkit:
@@ -186,7 +186,7 @@ def _render_checked(
     failure = _format(project_dir)
     if failure is not None:
         return [*problems, Problem(job.spec_display, "", f"the generated code could not be formatted: {failure}")]
-    _embed_runtime(toolkit.runtime, package_dir / RUNTIME_PACKAGE, banner(job))
+    _embed_runtime(toolkit.runtime, package_dir / f"{RUNTIME_PACKAGE}.py", banner(job))
     provenance = Provenance.measure(job.spec, job.spec_display, toolkit.templates, toolkit.generator)
     (project_dir / PROVENANCE_FILE).write_text(provenance.to_toml(banner(job)), encoding="utf-8")
     return problems
@@ -433,7 +433,5 @@ def _format(project_dir: Path) -> str | None:
 
 
 def _embed_runtime(source: Path, destination: Path, line: str) -> None:
-    """Copy the runtime package verbatim, each file under the banner line."""
-    destination.mkdir()
-    for path in sorted(source.glob("*.py")):
-        (destination / path.name).write_bytes(line.encode() + b"\n" + path.read_bytes())
+    """Copy the runtime module verbatim, under the banner line."""
+    destination.write_bytes(line.encode() + b"\n" + source.read_bytes())

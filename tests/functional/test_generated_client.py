@@ -281,3 +281,57 @@ async def test_256_tasks_meeting_an_expired_token_cause_one_login() -> None:
         results = await asyncio.gather(*(list_tests.asyncio(client=session) for _ in range(256)))
     assert all(isinstance(result, MonitorList) for result in results)
     assert service.logins == 2
+
+
+def test_with_headers_cookies_and_timeout_copy_every_setting_and_share_the_lifecycle() -> None:
+    """The with_* copies keep every other setting, send what they add, and share one token and one login."""
+    service = Service()
+    client = _client(service, headers={"X-Team": "ops"}, raise_on_unexpected_status=True)
+    list_tests.sync(client=client)
+    tagged = client.with_headers({"X-Run": "7"}).with_cookies({"session": "abc"})
+    slow = tagged.with_timeout(httpx.Timeout(42.0))
+    assert isinstance(slow, AuthenticatedClient)
+    assert slow.lifecycle is client.lifecycle
+    assert (slow.credentials, slow.retry, slow.raise_on_unexpected_status) == (
+        client.credentials,
+        client.retry,
+        True,
+    )
+    list_tests.sync(client=slow)
+    sent = service.api_headers()[-1]
+    assert (sent["x-team"], sent["x-run"], sent["cookie"]) == ("ops", "7", "session=abc")
+    assert sent["authentication"] == "bearer token-1-canary"
+    assert slow.get_httpx_client().timeout == httpx.Timeout(42.0)
+    assert client.get_httpx_client().timeout != httpx.Timeout(42.0)
+    assert service.logins == 1
+
+
+def test_with_headers_also_updates_the_httpx_client_already_built() -> None:
+    """An httpx client that already exists sends the added header too (as in stock openapi-python-client)."""
+    service = Service()
+    client = _client(service)
+    client.get_httpx_client()
+    client.with_headers({"X-Run": "8"})
+    list_tests.sync(client=client)
+    assert service.api_headers()[-1]["x-run"] == "8"
+
+
+def test_client_settings_are_its_own_copies() -> None:
+    """Mutating the dict passed as headers after construction does not change what the client sends."""
+    service = Service()
+    headers = {"X-Team": "ops"}
+    client = _client(service, headers=headers)
+    headers["X-Team"] = "changed"
+    list_tests.sync(client=client)
+    assert service.api_headers()[-1]["x-team"] == "ops"
+
+
+def test_clients_take_no_stray_attributes_and_show_only_safe_settings() -> None:
+    """Clients have slots (a misspelt setting fails loudly); repr shows the base URL and redacted credentials."""
+    client = _client(Service(), headers={"X-Api-Key": "header-secret"}, token="static-token-canary")
+    with pytest.raises(AttributeError):
+        client.raise_on_unexpected_stauts = True  # type: ignore[attr-defined]
+    text = repr(client)
+    assert text.startswith(f"AuthenticatedClient(base_url={BASE!r}, credentials=Credentials(")
+    for secret in ("header-secret", "static-token-canary", "demo-password"):
+        assert secret not in text

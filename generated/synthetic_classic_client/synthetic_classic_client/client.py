@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any, Self
 
 import httpx
-from attrs import Factory, define, evolve, field
 
 from ._token_lifecycle import (
     AsyncRetryTransport,
@@ -63,7 +62,6 @@ def _transport_options(httpx_args: dict[str, Any]) -> tuple[dict[str, Any], dict
     return transport, client
 
 
-@define
 class Client:
     """A client for operations that need no token.
 
@@ -78,16 +76,63 @@ class Client:
         ``raise_on_unexpected_status``: raise errors.UnexpectedStatus for undocumented statuses.
     """
 
-    raise_on_unexpected_status: bool = field(default=False, kw_only=True)
-    _base_url: str = field(alias="base_url")
-    _cookies: dict[str, str] = field(factory=dict[str, str], kw_only=True, alias="cookies")
-    _headers: dict[str, str] = field(factory=dict[str, str], kw_only=True, alias="headers")
-    _timeout: httpx.Timeout | None = field(default=None, kw_only=True, alias="timeout")
-    _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
-    _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
-    _httpx_args: dict[str, Any] = field(factory=dict[str, Any], kw_only=True, alias="httpx_args")
-    _client: httpx.Client | None = field(default=None, init=False)
-    _async_client: httpx.AsyncClient | None = field(default=None, init=False)
+    __slots__ = (
+        "__weakref__",
+        "_async_client",
+        "_base_url",
+        "_client",
+        "_cookies",
+        "_follow_redirects",
+        "_headers",
+        "_httpx_args",
+        "_timeout",
+        "_verify_ssl",
+        "raise_on_unexpected_status",
+    )
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        cookies: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: httpx.Timeout | None = None,
+        verify_ssl: str | bool | ssl.SSLContext = True,
+        follow_redirects: bool = False,
+        httpx_args: dict[str, Any] | None = None,
+        raise_on_unexpected_status: bool = False,
+    ) -> None:
+        self.raise_on_unexpected_status = raise_on_unexpected_status
+        self._base_url = base_url
+        self._cookies: dict[str, str] = {} if cookies is None else dict(cookies)
+        self._headers: dict[str, str] = {} if headers is None else dict(headers)
+        self._timeout = timeout
+        self._verify_ssl = verify_ssl
+        self._follow_redirects = follow_redirects
+        self._httpx_args: dict[str, Any] = {} if httpx_args is None else dict(httpx_args)
+        self._client: httpx.Client | None = None
+        self._async_client: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:
+        # Header, cookie and httpx_args values can hold secrets: only the base URL is shown.
+        return f"{type(self).__name__}(base_url={self._base_url!r})"
+
+    def _settings(self) -> dict[str, Any]:
+        """The keyword arguments that build a client like this one (what the with_* methods copy)."""
+        return {
+            "base_url": self._base_url,
+            "cookies": self._cookies,
+            "headers": self._headers,
+            "timeout": self._timeout,
+            "verify_ssl": self._verify_ssl,
+            "follow_redirects": self._follow_redirects,
+            "httpx_args": self._httpx_args,
+            "raise_on_unexpected_status": self.raise_on_unexpected_status,
+        }
+
+    def _evolve(self, **changes: Any) -> Self:
+        """A new client with this one's settings and ``changes``; it builds its own httpx clients."""
+        return type(self)(**{**self._settings(), **changes})
 
     def with_headers(self, headers: dict[str, str]) -> Self:
         """A new client like this one, with additional headers."""
@@ -95,7 +140,7 @@ class Client:
             self._client.headers.update(headers)
         if self._async_client is not None:
             self._async_client.headers.update(headers)
-        return evolve(self, headers={**self._headers, **headers})
+        return self._evolve(headers={**self._headers, **headers})
 
     def with_cookies(self, cookies: dict[str, str]) -> Self:
         """A new client like this one, with additional cookies."""
@@ -103,7 +148,7 @@ class Client:
             self._client.cookies.update(cookies)
         if self._async_client is not None:
             self._async_client.cookies.update(cookies)
-        return evolve(self, cookies={**self._cookies, **cookies})
+        return self._evolve(cookies={**self._cookies, **cookies})
 
     def with_timeout(self, timeout: httpx.Timeout) -> Self:
         """A new client like this one, with a new timeout configuration."""
@@ -111,7 +156,7 @@ class Client:
             self._client.timeout = timeout
         if self._async_client is not None:
             self._async_client.timeout = timeout
-        return evolve(self, timeout=timeout)
+        return self._evolve(timeout=timeout)
 
     def _client_options(self) -> dict[str, Any]:
         return {
@@ -165,25 +210,6 @@ class Client:
         await self.get_async_httpx_client().__aexit__(*args, **kwargs)
 
 
-def _default_lifecycle(client: "AuthenticatedClient") -> TokenLifecycle:
-    """The lifecycle an AuthenticatedClient builds from its own settings when none is given."""
-    return TokenLifecycle(
-        base_url=client._base_url,  # pyright: ignore[reportPrivateUsage] # attrs default factory of that class
-        login=LOGIN,
-        credentials=client.credentials,
-        token=client.token,
-        header_name=HEADER_NAME,
-        scheme=SCHEME,
-        lifetime=TOKEN_LIFETIME_SECONDS,
-        invalid_on=INVALID_ON,
-        clock=client.clock,
-        store=client.token_store,
-        logger_name=LOGGER_NAME,
-        allow_insecure_http=client.allow_insecure_http,
-    )
-
-
-@define
 class AuthenticatedClient(Client):
     """A client that logs in, sends the token, refreshes it and recovers from rejection by itself.
 
@@ -206,15 +232,78 @@ class AuthenticatedClient(Client):
     wraps; a ``transport`` given in httpx_args is wrapped as is. ``mounts`` are not retried.
     """
 
-    credentials: Credentials | None = field(default=None, kw_only=True)
-    token: str | None = field(default=None, kw_only=True, repr=False)
-    clock: Callable[[], float] = field(default=time.monotonic, kw_only=True, repr=False)
-    retry: RetryPolicy = field(factory=RetryPolicy, kw_only=True)
-    token_store: TokenStore | None = field(default=None, kw_only=True, repr=False)
-    allow_insecure_http: bool = field(default=False, kw_only=True)
-    _lifecycle: TokenLifecycle = field(
-        default=Factory(_default_lifecycle, takes_self=True), kw_only=True, repr=False, alias="lifecycle"
-    )
+    __slots__ = ("_lifecycle", "allow_insecure_http", "clock", "credentials", "retry", "token", "token_store")
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        credentials: Credentials | None = None,
+        token: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        retry: RetryPolicy | None = None,
+        token_store: TokenStore | None = None,
+        allow_insecure_http: bool = False,
+        lifecycle: TokenLifecycle | None = None,
+        cookies: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: httpx.Timeout | None = None,
+        verify_ssl: str | bool | ssl.SSLContext = True,
+        follow_redirects: bool = False,
+        httpx_args: dict[str, Any] | None = None,
+        raise_on_unexpected_status: bool = False,
+    ) -> None:
+        super().__init__(
+            base_url,
+            cookies=cookies,
+            headers=headers,
+            timeout=timeout,
+            verify_ssl=verify_ssl,
+            follow_redirects=follow_redirects,
+            httpx_args=httpx_args,
+            raise_on_unexpected_status=raise_on_unexpected_status,
+        )
+        self.credentials = credentials
+        self.token = token
+        self.clock = clock
+        self.retry = RetryPolicy() if retry is None else retry
+        self.token_store = token_store
+        self.allow_insecure_http = allow_insecure_http
+        self._lifecycle = (
+            lifecycle
+            if lifecycle is not None
+            else TokenLifecycle(
+                base_url=base_url,
+                login=LOGIN,
+                credentials=credentials,
+                token=token,
+                header_name=HEADER_NAME,
+                scheme=SCHEME,
+                lifetime=TOKEN_LIFETIME_SECONDS,
+                invalid_on=INVALID_ON,
+                clock=clock,
+                store=token_store,
+                logger_name=LOGGER_NAME,
+                allow_insecure_http=allow_insecure_http,
+            )
+        )
+
+    def __repr__(self) -> str:
+        # Credentials redact their own password; a token given as such is never shown.
+        return f"{type(self).__name__}(base_url={self._base_url!r}, credentials={self.credentials!r})"
+
+    def _settings(self) -> dict[str, Any]:
+        # A copy shares this client's lifecycle: one token, one login, whichever copy calls.
+        return {
+            **super()._settings(),
+            "credentials": self.credentials,
+            "token": self.token,
+            "clock": self.clock,
+            "retry": self.retry,
+            "token_store": self.token_store,
+            "allow_insecure_http": self.allow_insecure_http,
+            "lifecycle": self._lifecycle,
+        }
 
     @property
     def lifecycle(self) -> TokenLifecycle:

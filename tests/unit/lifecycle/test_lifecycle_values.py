@@ -1,5 +1,5 @@
 """The runtime's value classes: immutable, equal and hashed by their fields, copied and pickled whole,
-and shown without secrets. They are built by hand (token_lifecycle/_value.py) to keep imports cheap;
+and shown without secrets. They are built by hand (the Value class of token_lifecycle.py) to keep imports cheap;
 these tests pin what attrs used to give them."""
 
 from __future__ import annotations
@@ -10,9 +10,16 @@ from collections.abc import Callable
 from typing import cast
 
 import pytest
-from token_lifecycle import Credentials, LifecycleStats, LoginCall, LoginResult, RetryPolicy, StoredToken
-from token_lifecycle._state import TokenState
-from token_lifecycle._value import Value
+from token_lifecycle import (
+    Credentials,
+    LifecycleStats,
+    LoginCall,
+    LoginResult,
+    RetryPolicy,
+    StoredToken,
+    TokenState,
+    Value,
+)
 
 SECRET = "s3cr3t-t0ken-value"
 
