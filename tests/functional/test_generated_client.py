@@ -335,3 +335,52 @@ def test_clients_take_no_stray_attributes_and_show_only_safe_settings() -> None:
     assert text.startswith(f"AuthenticatedClient(base_url={BASE!r}, credentials=Credentials(")
     for secret in ("header-secret", "static-token-canary", "demo-password"):
         assert secret not in text
+
+
+def test_the_token_does_not_follow_a_redirect_to_another_origin() -> None:
+    """With follow_redirects, a call the service redirects elsewhere arrives there without the token."""
+    service = Service()
+    arrived: list[httpx.Request] = []
+
+    def routes(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "elsewhere.example":
+            arrived.append(request)
+            return httpx.Response(200, json=MONITORS)
+        if request.url.path.endswith("/tests"):
+            service(request)  # logs the call (and checks its token) as the service would
+            return httpx.Response(302, headers={"Location": "https://elsewhere.example/tests"})
+        return service(request)
+
+    client = AuthenticatedClient(
+        base_url=BASE,
+        credentials=Credentials(username="demo", password="demo-password"),
+        clock=Clock(),
+        follow_redirects=True,
+        httpx_args={"transport": httpx.MockTransport(routes)},
+    )
+    assert isinstance(list_tests.sync(client=client), MonitorList)
+    (foreign,) = arrived
+    assert "authentication" not in foreign.headers
+    assert service.api_headers()[-1]["authentication"] == "bearer token-1-canary"
+
+
+def test_a_raise_for_status_hook_keeps_the_password_out_of_the_error() -> None:
+    """httpx's raise-on-4xx hook in httpx_args runs on the failed login; its error hides the password."""
+
+    def raise_on_4xx_5xx(response: httpx.Response) -> None:
+        response.raise_for_status()
+
+    client = AuthenticatedClient(
+        base_url=BASE,
+        credentials=Credentials(username="demo", password="demo-password"),
+        clock=Clock(),
+        httpx_args={
+            "transport": httpx.MockTransport(Service(password="other")),
+            "event_hooks": {"response": [raise_on_4xx_5xx]},
+        },
+    )
+    with pytest.raises(httpx.HTTPStatusError) as caught:
+        list_tests.sync(client=client)
+    text = "".join(traceback.format_exception(caught.value))
+    assert "/login?user=demo&password=***" in text
+    assert "demo-password" not in text

@@ -64,6 +64,16 @@ def build_clients() -> None:
     from_env = Credentials.from_env("SYNTHETIC_USER", "SYNTHETIC_PASSWORD")
     static = AuthenticatedClient(base_url="https://example.invalid", token="already-issued")
     _ = (client.lifecycle.stats.logins, from_env.username, static)
+    tagged: AuthenticatedClient = client.with_headers({"X-Run": "2"}).with_timeout(httpx.Timeout(5.0))
+    _ = tagged
+
+    def raise_on_4xx_5xx(response: httpx.Response) -> None:
+        response.raise_for_status()
+
+    own = httpx.Client(
+        auth=client.lifecycle, event_hooks=client.lifecycle.event_hooks({"response": [raise_on_4xx_5xx]})
+    )
+    client.set_httpx_client(own)
     anonymous = Client(base_url="https://example.invalid")
     token: str | Error | None = login.sync(client=anonymous, user="demo", password="demo-password")
     _ = token

@@ -31,7 +31,7 @@ import time
 import traceback
 import weakref
 from collections import Counter, deque
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC
 from pathlib import Path
@@ -705,6 +705,10 @@ class LoginCall(Value):
             expires_in_pointer=expires_in_pointer,
         )
 
+    def password_headers(self) -> tuple[str, ...]:
+        """The names of the headers that carry the password (none unless ``password_in == "header"``)."""
+        return (self.password_name,) if self.password_in == "header" else ()  # noqa: S105 - a location, not a password
+
     def build_request(
         self,
         base_url: httpx.URL,
@@ -1310,6 +1314,11 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
 # --------------------------------------------------------------------------------------------------
 
 
+#: An httpx event hook of a sync client: called with each request, or each response.
+EventHook: TypeAlias = Callable[[Any], Any]
+#: An httpx event hook of an async client: a coroutine function, awaited.
+AsyncEventHook: TypeAlias = Callable[[Any], Awaitable[Any]]
+
 #: Statuses that mean "this token is no longer valid".
 DEFAULT_INVALID_ON = frozenset({401})
 
@@ -1367,6 +1376,10 @@ class TokenLifecycle(httpx.Auth):
 
     Transport errors while the login request is on the wire are raised by httpx outside this flow, so
     they reach the caller even for an advisory refresh.
+
+    A flow cannot see the redirects httpx follows: pass ``event_hooks=lifecycle.event_hooks()`` (or
+    `async_event_hooks`) to the client as well, so that `redirect_guard` keeps the token and password
+    from following a redirect to another origin.
     """
 
     def __init__(
@@ -1409,6 +1422,8 @@ class TokenLifecycle(httpx.Auth):
         self._credentials = credentials
         self._header_name = header_name
         self._scheme = scheme
+        # Headers this lifecycle fills with a secret: removed from requests to other origins.
+        self._secret_headers = (header_name, *(() if login is None else login.password_headers()))
         self._lifetime = float(lifetime)
         self._invalid_on = frozenset(invalid_on)
         self._advisory_window = float(advisory_window)
@@ -1470,6 +1485,99 @@ class TokenLifecycle(httpx.Auth):
             f"<TokenLifecycle base_url={safe_url(self._base_url)!r} user={user!r} "
             f"token={self.token_fingerprint} header={self._header_name!r}>"
         )
+
+    # -- event hooks: secrets stay with the service -----------------------------------------------
+
+    def redirect_guard(self, request: httpx.Request) -> None:
+        """An httpx ``request`` event hook: no password or token goes to another origin than the service.
+
+        httpx drops ``Authorization`` when it follows a redirect to another origin, but keeps every other
+        header: a token in a custom header (Synthetic Classic's ``Authentication``), or a password that
+        the login sends in a header, would reach the redirect's target. This hook removes those headers
+        from any request to another origin than ``base_url``, and refuses the request with
+        `InsecureTransportError` when a password or token is still in it (its URL, a header or the body
+        of a redirected login). The generated ``AuthenticatedClient`` installs it through `event_hooks`.
+        """
+        if origin(request.url) == self._origin:
+            return
+        for name in self._secret_headers:
+            value = request.headers.get(name)
+            if value is not None and self._redaction.redact(value) != value:
+                del request.headers[name]
+                self._logger.warning(
+                    "removed the %s header from a request to %s, another origin than the service",
+                    name,
+                    safe_url(request.url),
+                )
+        if self._carries_secret(request):
+            raise InsecureTransportError(
+                f"refusing to send a password or token to {safe_url(request.url)}: another origin than the "
+                "service (a followed redirect?)",
+                url=safe_url(request.url),
+            )
+
+    async def async_redirect_guard(self, request: httpx.Request) -> None:
+        """`redirect_guard` for ``httpx.AsyncClient``, which awaits its event hooks."""
+        self.redirect_guard(request)
+
+    def event_hooks(self, hooks: Mapping[str, Iterable[EventHook]] | None = None) -> dict[str, list[EventHook]]:
+        """The ``event_hooks`` of an ``httpx.Client`` that uses this lifecycle, around your own ``hooks``.
+
+        `redirect_guard` comes first. Your hooks then see every request and response, the login's
+        included; when one of them raises, any password or token is removed from the exception's
+        message first (``response.raise_for_status()`` would otherwise print a login URL that carries
+        the password).
+        """
+        hooks = hooks or {}
+        return {
+            "request": [self.redirect_guard, *(self._shielded(hook) for hook in hooks.get("request", ()))],
+            "response": [self._shielded(hook) for hook in hooks.get("response", ())],
+        }
+
+    def async_event_hooks(
+        self, hooks: Mapping[str, Iterable[AsyncEventHook]] | None = None
+    ) -> dict[str, list[AsyncEventHook]]:
+        """`event_hooks` for an ``httpx.AsyncClient``: the hooks are coroutine functions."""
+        hooks = hooks or {}
+        return {
+            "request": [
+                self.async_redirect_guard,
+                *(self._async_shielded(hook) for hook in hooks.get("request", ())),
+            ],
+            "response": [self._async_shielded(hook) for hook in hooks.get("response", ())],
+        }
+
+    def _shielded(self, hook: EventHook) -> EventHook:
+        @functools.wraps(hook)
+        def shielded(event: Any) -> Any:
+            try:
+                return hook(event)
+            except Exception as exc:
+                self._redact_exception(exc)
+                raise
+
+        return shielded
+
+    def _async_shielded(self, hook: AsyncEventHook) -> AsyncEventHook:
+        @functools.wraps(hook)
+        async def shielded(event: Any) -> Any:
+            try:
+                return await hook(event)
+            except Exception as exc:
+                self._redact_exception(exc)
+                raise
+
+        return shielded
+
+    def _redact_exception(self, exc: BaseException) -> None:
+        # The same exception, raised on: its type and attributes stay, its message loses the secrets.
+        exc.args = tuple(self._redaction.redact(arg) if isinstance(arg, str) else arg for arg in exc.args)
+
+    def _carries_secret(self, request: httpx.Request) -> bool:
+        texts = [str(request.url), *(value for _, value in request.headers.multi_items())]
+        if isinstance(request.stream, httpx.ByteStream):  # a body in memory; a stream is never consumed here
+            texts.append(b"".join(request.stream).decode("utf-8", "replace"))
+        return any(self._redaction.redact(text) != text for text in texts)
 
     # -- the two flows ---------------------------------------------------------------------------
 

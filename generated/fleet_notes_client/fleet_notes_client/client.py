@@ -230,6 +230,9 @@ class AuthenticatedClient(Client):
     The httpx_args ``cert``, ``http1``, ``http2``, ``limits``, ``trust_env``, ``proxy``,
     ``retries``, ``local_address`` and ``uds`` configure the transport that the retry layer
     wraps; a ``transport`` given in httpx_args is wrapped as is. ``mounts`` are not retried.
+    ``event_hooks`` given in httpx_args run after a guard that keeps the token and the password from
+    following a redirect to another origin, and an exception they raise loses any secret from its
+    message (``TokenLifecycle.event_hooks``).
     """
 
     __slots__ = ("_lifecycle", "allow_insecure_http", "clock", "credentials", "retry", "token", "token_store")
@@ -318,6 +321,7 @@ class AuthenticatedClient(Client):
             self._client = httpx.Client(
                 auth=self._lifecycle,
                 transport=RetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
+                event_hooks=self._lifecycle.event_hooks(options.pop("event_hooks", None)),
                 **options,
             )
         return self._client
@@ -332,6 +336,7 @@ class AuthenticatedClient(Client):
             self._async_client = httpx.AsyncClient(
                 auth=self._lifecycle,
                 transport=AsyncRetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
+                event_hooks=self._lifecycle.async_event_hooks(options.pop("event_hooks", None)),
                 **options,
             )
         return self._async_client
