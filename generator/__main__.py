@@ -1,13 +1,16 @@
 """The ``bearer-codegen`` command line: a thin layer over :mod:`generator`.
 
 Exit codes: 0 success, 1 drift found by ``check`` or breaking changes found by ``diff``, 2 bad
-input (every problem printed, each naming its file and JSON pointer).
+input (every problem printed, each naming its file and JSON pointer), 70 a bug in bearer-codegen
+itself (one line saying so; ``BEARER_CODEGEN_TRACEBACK=1`` prints the traceback too).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +24,9 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_DRIFT = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL_ERROR = 70
+"""EX_SOFTWARE of sysexits.h: the toolkit failed, not the input."""
+TRACEBACK_VARIABLE = "BEARER_CODEGEN_TRACEBACK"
 
 
 def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
@@ -84,6 +90,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     args = _parser(arguments).parse_args(arguments)
+    try:
+        return _run(args)
+    except Exception as err:  # noqa: BLE001 - a bug of ours reaches the user as one line, not a traceback.
+        # Nothing was swapped into place: generation writes to a staging directory first.
+        print(
+            f"bearer-codegen: internal error ({type(err).__name__}: {err}). This is a bug in bearer-codegen, "
+            "not a problem with your input; the output directories were left as they were. Please report it "
+            f"with the command and the document; {TRACEBACK_VARIABLE}=1 shows the traceback.",
+            file=sys.stderr,
+        )
+        if os.environ.get(TRACEBACK_VARIABLE):
+            traceback.print_exc()
+        return EXIT_INTERNAL_ERROR
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from .simulator import serve
 

@@ -160,3 +160,34 @@ def test_protected_operations_accept_only_an_authenticated_client(tmp_path: Path
         "<class 'mini.client.AuthenticatedClient'>",
         "<class 'mini.client.AuthenticatedClient'>",
     ], result.stderr
+
+
+@pytest.mark.parametrize("serial", [False, True], ids=["checks in a forked child", "serial"])
+def test_a_bug_of_ours_is_one_line_and_exit_70_and_leaves_the_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Outcome], serial: bool
+) -> None:
+    """An exception in our own code (here in the document checks) is reported as our bug, not a traceback."""
+    job, before = _first_run(tmp_path)
+    changed = minimal_spec()
+    changed["info"]["title"] = "Changed"
+    write_spec(job.spec, changed)
+    if serial:
+        monkeypatch.setenv("BEARER_CODEGEN_SERIAL", "1")
+
+    def broken(*_: object) -> list[object]:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(render_module, "enum_member_clashes", broken)
+    result = cli("generate", job.spec, "--output", job.output)
+    assert result.code == 70
+    assert result.err.startswith("bearer-codegen: internal error (KeyError: 'a bug'). This is a bug in bearer-codegen")
+    assert "Traceback" not in result.err
+    assert result.err.count("\n") == 1
+    assert snapshot(job.output) == before
+    assert sorted(os.listdir(job.output.parent)) == ["mini"]
+
+    monkeypatch.setenv("BEARER_CODEGEN_TRACEBACK", "1")
+    result = cli("generate", job.spec, "--output", job.output)
+    assert result.code == 70
+    assert "Traceback (most recent call last)" in result.err
+    assert result.err.rstrip().endswith("KeyError: 'a bug'")
