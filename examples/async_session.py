@@ -3,7 +3,7 @@
 Start a simulator, then run this with the URL it prints (``make demo`` does both)::
 
     .venv/bin/python -m generator serve spec/synthetic-classic.yaml --port 0 --control --token-lifetime PT30M
-    PYTHONPATH=generated/synthetic_classic_client .venv/bin/python examples/async_session.py http://127.0.0.1:PORT
+    PYTHONPATH=generated/synthetic_classic_client .venv/bin/python examples/async_session.py http://127.0.0.1:PORT/publicapi/rest/v1.0
 
 Credentials come from ``SYNTHETIC_USER`` / ``SYNTHETIC_PASSWORD`` (default ``demo`` / ``demo-password``).
 Each step fires several calls at once with ``asyncio.gather`` and checks, on the client and on the

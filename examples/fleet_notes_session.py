@@ -3,7 +3,7 @@
 Start a simulator, then run this with the URL it prints (``make demo`` does both)::
 
     .venv/bin/python -m generator serve spec/fleet-notes.yaml --port 0 --control --token-lifetime PT10M
-    PYTHONPATH=generated/fleet_notes_client .venv/bin/python examples/fleet_notes_session.py http://127.0.0.1:PORT
+    PYTHONPATH=generated/fleet_notes_client .venv/bin/python examples/fleet_notes_session.py http://127.0.0.1:PORT/v1
 
 The login is ``POST /token`` with a form body (``grant_type=password``), the token is
 ``access_token`` of the JSON answer and its lifetime ``expires_in``: the client refreshes by what the

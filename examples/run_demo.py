@@ -1,7 +1,7 @@
 """Run every example against a fresh simulator, and always stop the simulator: ``make demo``.
 
 For each spec below: start ``python -m generator serve SPEC --port 0 --control --token-lifetime ...``
-on loopback, read the ``Serving SPEC on http://HOST:PORT`` line it prints, run the spec's examples
+on loopback, read the ``Serving SPEC on http://HOST:PORT/BASE`` line it prints, run the spec's examples
 with that URL (the generated package on ``PYTHONPATH``, as if installed), then terminate the
 simulator, whatever happened. Exit 0 only when every example exited 0. The simulators' access logs
 go to a temporary file, shown when something fails.

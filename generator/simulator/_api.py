@@ -8,9 +8,11 @@ through :class:`~generator.simulator._schemas.SchemaSet`, by pointer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, cast
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -20,6 +22,8 @@ from .._lifecycle import HTTP_METHODS, TokenLifecycleSpec, resolve_lifecycle
 from .._problems import Problem, Severity, join_pointer
 from .._validate import validate_openapi
 from ._schemas import NO_EXAMPLE, SchemaSet
+
+_SERVER_VARIABLE = re.compile(r"\{([^{}]*)\}")
 
 __all__ = ["Api", "MediaType", "Operation", "Parameter", "RequestBody", "ResponseSpec", "load_api"]
 
@@ -122,6 +126,8 @@ class Api:
     operations: tuple[Operation, ...]
     lifecycle: TokenLifecycleSpec | None
     schemas: SchemaSet = attrs.field(eq=False)
+    base_path: str = ""
+    """The path of the document's first server (``/publicapi/rest/v1.0``): every operation is served under it."""
 
     def operation(self, key: str) -> Operation | None:
         """The operation fixtures and permissions call ``key``."""
@@ -184,7 +190,35 @@ def compile_api(document: Mapping[str, Any], display: str, lifecycle: TokenLifec
                     protected=protected,
                 )
             )
-    return Api(display=display, operations=tuple(operations), lifecycle=lifecycle, schemas=schemas)
+    return Api(
+        display=display,
+        operations=tuple(operations),
+        lifecycle=lifecycle,
+        schemas=schemas,
+        base_path=server_base_path(document),
+    )
+
+
+def server_base_path(document: Mapping[str, Any]) -> str:
+    """The path of the first server's URL, variables at their defaults, without a trailing slash ("" for none).
+
+    The service answers under that path (``https://host/publicapi/rest/v1.0/login``), and so does
+    the simulator, so that a client's handling of a base URL with a path is tested over sockets too.
+    """
+    servers = as_list(document.get("servers"))
+    if not servers:
+        return ""
+    server = as_mapping(servers[0])
+    address = str(server.get("url", ""))
+    variables = as_mapping(server.get("variables"))
+
+    def default(match: re.Match[str]) -> str:
+        return str(as_mapping(variables.get(match.group(1))).get("default", ""))
+
+    path = urlsplit(_SERVER_VARIABLE.sub(default, address)).path
+    if path and not path.startswith("/"):
+        path = "/" + path  # a relative server URL ("api/v1") is relative to the document's host
+    return path.rstrip("/")
 
 
 def _parameters(schemas: SchemaSet, item_pointer: str, pointer: str) -> tuple[Parameter, ...]:

@@ -49,7 +49,8 @@ _TEMPLATE_PARAMETER = re.compile(r"\{([^{}]+)\}")
 
 
 def build_app(api: Api, fixtures: Fixtures, state: SimulatorState, *, control: bool) -> Starlette:
-    """The simulator of ``api`` serving ``fixtures``; with ``control``, the control API under ``/_control/``."""
+    """The simulator of ``api`` serving ``fixtures`` under the path of its first server (``api.base_path``);
+    with ``control``, the control API under ``<base path>/_control/``."""
     pipeline = _Pipeline(api, fixtures, state)
     # One route per path, so that a 405 lists every method of the path in Allow. Literal segments
     # win over templates (`/tests/search` before `/tests/{id}`), as OpenAPI says.
@@ -58,10 +59,11 @@ def build_app(api: Api, fixtures: Fixtures, state: SimulatorState, *, control: b
         path, names = _route_path(operation.path)
         handlers.setdefault(path, {})[operation.method] = pipeline.endpoint(operation, names)
     routes: list[BaseRoute] = [
-        Route(path, _dispatch(by_method), methods=list(by_method)) for path, by_method in handlers.items()
+        Route(api.base_path + path, _dispatch(by_method), methods=list(by_method))
+        for path, by_method in handlers.items()
     ]
     if control:
-        routes.extend(control_routes(state, fixtures))
+        routes.extend(control_routes(state, fixtures, api.base_path))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -74,7 +76,7 @@ def build_app(api: Api, fixtures: Fixtures, state: SimulatorState, *, control: b
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     # A path the spec does not have is a 404, as the service would answer, not a redirect to a near one.
     app.router.redirect_slashes = False
-    app.add_middleware(_AccessLog, state=state)
+    app.add_middleware(_AccessLog, state=state, control_prefix=api.base_path + CONTROL_PREFIX)
     return app
 
 
@@ -241,9 +243,10 @@ async def _read(request: Request, names: Mapping[str, str]) -> Incoming | None:
 class _AccessLog:
     """ASGI middleware: count every API answer by status and log ``METHOD /path STATUS`` (no query)."""
 
-    def __init__(self, app: ASGIApp, state: SimulatorState) -> None:
+    def __init__(self, app: ASGIApp, state: SimulatorState, control_prefix: str) -> None:
         self.app = app
         self.state = state
+        self.control_prefix = control_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -261,6 +264,6 @@ class _AccessLog:
             await self.app(scope, receive, observe)
         finally:
             path = str(scope.get("path", ""))
-            if not path.startswith(CONTROL_PREFIX):
+            if not path.startswith(self.control_prefix):
                 self.state.record(status)
             ACCESS_LOGGER.info("%s %s %d", scope.get("method", "?"), path, status)

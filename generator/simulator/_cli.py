@@ -62,7 +62,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"requests per customer account in a sliding window (default: {DEFAULT_RATE_LIMIT.render()})",
     )
     parser.add_argument(
-        "--control", action="store_true", help="serve the control API under /_control/ (loopback clients only)"
+        "--control", action="store_true", help="serve the control API under BASE/_control/ (loopback clients only)"
     )
     parser.add_argument("--allow-remote", action="store_true", help="allow a --host that is not a loopback address")
 
@@ -134,5 +134,6 @@ def serve(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     state = SimulatorState(Clock(), lifetime, limit)
     app = build_app(api, fixtures, state, control=bool(args.control))
-    run(app, sock, f"Serving {args.spec} on {url(str(args.host), sock)}")
+    # The announced URL is the API's base URL: the server's path included, as clients need it.
+    run(app, sock, f"Serving {args.spec} on {url(str(args.host), sock)}{api.base_path}")
     return EXIT_OK

@@ -1,4 +1,4 @@
-"""The control API under ``/_control/``: time travel, statistics, contexts, revocation, reset.
+"""The control API under ``/_control/`` of the API's base path: time travel, statistics, contexts, revocation, reset.
 
 Mounted only with ``serve --control``, and answering only clients on a loopback address (403 to
 anyone else, even when ``--allow-remote`` exposes the API itself):
@@ -64,8 +64,8 @@ def _loopback_only(endpoint: Endpoint) -> Endpoint:
     return guarded
 
 
-def control_routes(state: SimulatorState, fixtures: Fixtures) -> list[BaseRoute]:
-    """The routes of the control API, for one simulator's state."""
+def control_routes(state: SimulatorState, fixtures: Fixtures, base_path: str = "") -> list[BaseRoute]:
+    """The routes of the control API, for one simulator's state, under ``base_path`` (the API's own)."""
     clock = state.clock
 
     def clock_view() -> dict[str, object]:
@@ -124,5 +124,6 @@ def control_routes(state: SimulatorState, fixtures: Fixtures) -> list[BaseRoute]
         ("reset", "POST", reset),
     ]
     return [
-        Route(CONTROL_PREFIX + path, _loopback_only(endpoint), methods=[method]) for path, method, endpoint in table
+        Route(base_path + CONTROL_PREFIX + path, _loopback_only(endpoint), methods=[method])
+        for path, method, endpoint in table
     ]

@@ -6,22 +6,37 @@ import re
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ._support import DEMO, ROOT, SPEC_ARG, auth, run_cli, running
 
 
-def test_port_0_announces_the_chosen_port(tmp_path: Path) -> None:
-    """With ``--port 0`` the one line on stdout names the spec as given and the port the kernel chose."""
+def test_port_0_announces_the_chosen_port_and_the_servers_path(tmp_path: Path) -> None:
+    """With ``--port 0`` the one line on stdout names the spec as given and the API's base URL: the
+    port the kernel chose and the path of the spec's server (``/publicapi/rest/v1.0``)."""
     with running(SPEC_ARG, log=tmp_path / "log") as simulator:
         match = re.fullmatch(
-            r"Serving spec/synthetic-classic\.yaml on http://127\.0\.0\.1:(\d+)", simulator.announcement
+            r"Serving spec/synthetic-classic\.yaml on http://127\.0\.0\.1:(\d+)/publicapi/rest/v1\.0",
+            simulator.announcement,
         )
         assert match is not None
         assert int(match.group(1)) > 0
         simulator.login()
         with simulator.client() as client:
             assert client.get("/_control/stats").status_code == 404  # no --control, no control API
+
+
+def test_operations_are_served_under_the_servers_path_only(tmp_path: Path) -> None:
+    """As on the service, /login answers under the server's path; at the root of the host it is a 404."""
+    with running(SPEC_ARG, log=tmp_path / "log") as simulator:
+        origin = simulator.url.removesuffix("/publicapi/rest/v1.0")
+        with httpx.Client(base_url=origin) as client:
+            params = {"user": DEMO[0], "password": DEMO[1]}
+            assert client.get("/publicapi/rest/v1.0/login", params=params).status_code == 200
+            root = client.get("/login", params=params)
+            assert root.status_code == 404
+            assert root.json() == {"message": "No operation of spec/synthetic-classic.yaml has this path."}
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -42,7 +57,11 @@ def test_logs_carry_no_passwords_and_no_tokens(tmp_path: Path) -> None:
         client.get("/login", params={"user": "demo", "password": "wrong-canary-password"})
         assert simulator.stop() == 0
     log = (tmp_path / "log").read_text(encoding="utf-8")
-    for line in ("GET /login 200", "GET /tests 200", "GET /login 401"):
+    for line in (
+        "GET /publicapi/rest/v1.0/login 200",
+        "GET /publicapi/rest/v1.0/tests 200",
+        "GET /publicapi/rest/v1.0/login 401",
+    ):
         assert line in log
     for secret in (DEMO[1], "wrong-canary-password", token, "canary-query"):
         assert secret not in log

@@ -84,7 +84,7 @@ def test_control_api_refuses_clients_off_loopback() -> None:
 
     async def ask(client_address: str) -> int:
         transport = httpx.ASGITransport(app=app, client=(client_address, 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://simulator") as client:
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://simulator{api.base_path}") as client:
             return (await client.get("/_control/stats")).status_code
 
     assert asyncio.run(ask("192.0.2.10")) == 403
