@@ -29,7 +29,7 @@ def main() -> int:
         client_overhead.report(rounds=3 if quick else 15, calls=100 if quick else 500),
         logins.report(),
         generation.report(rounds=1 if quick else 5, large_rounds=1 if quick else 3),
-        footprint.report(rounds=3 if quick else 15),
+        footprint.report(rounds=3 if quick else 21),
         simulator_throughput.report(requests_per_client=30 if quick else 150, rounds=1 if quick else 3),
     ]
     header = [
