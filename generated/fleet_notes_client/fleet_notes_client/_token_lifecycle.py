@@ -874,10 +874,11 @@ class TokenStore(Protocol):
 
 
 class MemoryTokenStore:
-    """Keep the token in this process only (the default); its lock is a no-op because the lifecycle locks."""
+    """Keep the token in this process only (the default); its lock is the one sync and async flows share."""
 
     def __init__(self) -> None:
         self._token: StoredToken | None = None
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return "MemoryTokenStore()"
@@ -894,9 +895,20 @@ class MemoryTokenStore:
         """Forget the token."""
         self._token = None
 
-    def lock(self, *, blocking: bool = True) -> AbstractContextManager[bool]:
-        """Return a context that always holds the lock: the lifecycle's own lock already serialises."""
-        return contextlib.nullcontext(True)
+    @contextlib.contextmanager
+    def lock(self, *, blocking: bool = True) -> Generator[bool, None, None]:
+        """Hold this store's lock (yield False if non-blocking and busy).
+
+        Each flow's own lock serialises its logins; this one makes a sync and an async flow (or two
+        event loops) sharing the store log in once between them.
+        """
+        if not self._lock.acquire(blocking=blocking):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self._lock.release()
 
 
 class FileTokenStore:
@@ -1338,6 +1350,23 @@ LOGIN_INHERITED_HEADERS = ("User-Agent",)
 LOGIN_INHERITED_EXTENSIONS = ("timeout",)
 
 
+def _may_block_here() -> bool:
+    """Whether a sync flow may wait for the store's lock: not on a thread that runs an event loop.
+
+    A sync client called from async code would otherwise wait for a login that its own (blocked)
+    loop holds the lock for: it logs in without the lock instead.
+    """
+    if "asyncio" not in sys.modules:
+        return True  # never imported, so no loop runs anywhere (and importing it costs ~10 ms)
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return True
+    return False
+
+
 def _is_replayable(request: httpx.Request) -> bool:
     # A body held in memory can be sent again; a streaming body was consumed by the first send.
     return isinstance(request.stream, httpx.ByteStream)
@@ -1364,8 +1393,10 @@ class TokenLifecycle(httpx.Auth):
     The login request is *yielded* from the flow, so it travels through the same client, transport,
     proxies and TLS settings as every call; it never carries the token header. Lifetimes count from the
     arrival of the login response on ``clock`` (monotonic). ``sync_auth_flow`` serialises logins with a
-    ``threading.Lock``, ``async_auth_flow`` with one ``asyncio.Lock`` per event loop; a sync and an async
-    client sharing one lifecycle each single-flight on their own.
+    ``threading.Lock``, ``async_auth_flow`` with one ``asyncio.Lock`` per event loop, and both log in
+    under the store's lock, so that sync and async clients (or event loops) sharing one lifecycle log
+    in once between them: the later one adopts the token the store holds. A sync call made on a thread
+    that runs an event loop does not wait for that lock (a login of that same loop may hold it).
 
     ``token`` is a static token for users who already hold one: it never expires on its own, and without
     ``credentials`` a rejection raises `TokenRejectedError`. ``store`` (default `MemoryTokenStore`) is
@@ -1591,7 +1622,7 @@ class TokenLifecycle(httpx.Auth):
             with self._sync_lock:
                 need, state = self._assess()  # single flight: an earlier holder may have refreshed
                 if state is None or need is Need.MANDATORY:
-                    with self._store.lock():
+                    with self._store.lock(blocking=_may_block_here()):
                         state = yield from self._sync_refresh(request, need, state, rejected=None)
         elif need is Need.ADVISORY and self._sync_lock.acquire(blocking=False):
             try:
@@ -1615,7 +1646,7 @@ class TokenLifecycle(httpx.Auth):
         with self._sync_lock:
             need, current = self._assess()
             if current is None or current.token == sent or need is Need.MANDATORY:
-                with self._store.lock():
+                with self._store.lock(blocking=_may_block_here()):
                     current = yield from self._sync_refresh(request, need, current, rejected=sent)
         self._replay(request, response, current)
         response = yield request

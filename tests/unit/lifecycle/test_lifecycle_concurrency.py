@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncGenerator, Generator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from token_lifecycle import TokenLifecycle
+import token_lifecycle
+from token_lifecycle import MemoryTokenStore, TokenLifecycle
 
-from ._support import BASE_URL, LIFETIME, FakeClock, FakeService, lifecycle_arguments, sent_token
+from ._support import BASE_URL, LIFETIME, FakeClock, FakeService, lifecycle_arguments, make_lifecycle, sent_token
 
 THREADS = 64
 TASKS = 256
@@ -123,3 +129,125 @@ async def test_tasks_meeting_a_token_problem_log_in_exactly_once(scenario: str) 
     assert counting.stats.store_hits == 0
     if scenario == "rejected":
         assert counting.stats.invalidations == 1
+
+
+class SignallingStore(MemoryTokenStore):
+    """A memory store that says when a caller waits for its lock (blocking) or finds it busy (polling)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = threading.Event()
+
+    @contextlib.contextmanager
+    def lock(self, *, blocking: bool = True) -> Generator[bool, None, None]:
+        with super().lock(blocking=False) as free:
+            if free:
+                yield True
+                return
+        self.waiting.set()
+        with super().lock(blocking=blocking) as held:
+            yield held
+
+
+@pytest.mark.anyio
+async def test_a_sync_caller_waits_for_the_async_login_of_a_shared_lifecycle() -> None:
+    """An async login is in flight; a sync client of the same lifecycle waits for it and adopts its token."""
+    service, store = FakeService(), SignallingStore()
+    lifecycle = make_lifecycle(store=store)
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def login_gate() -> None:
+        entered.set()
+        await release.wait()
+
+    service.async_login_gate = login_gate
+    async with httpx.AsyncClient(transport=service.async_transport(), auth=lifecycle) as async_client:
+        async_call = asyncio.create_task(async_client.get(ITEMS))
+        await entered.wait()
+        with httpx.Client(transport=service.transport(), auth=lifecycle) as sync_client:
+            sync_call = asyncio.create_task(asyncio.to_thread(sync_client.get, ITEMS))
+            assert await asyncio.to_thread(store.waiting.wait, 20)
+            release.set()
+            responses = [await async_call, await sync_call]
+    assert [sent_token(response) for response in responses] == ["tok-1", "tok-1"]
+    assert service.logins == 1
+    assert lifecycle.stats.store_hits == 1
+
+
+@pytest.mark.anyio
+async def test_an_async_caller_waits_for_the_sync_login_of_a_shared_lifecycle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sync login is in flight on a thread; an async client of the same lifecycle polls, then adopts."""
+    monkeypatch.setattr(token_lifecycle, "STORE_LOCK_POLL_SECONDS", 0.0)
+    service, store = FakeService(), SignallingStore()
+    lifecycle = make_lifecycle(store=store)
+    entered, release = threading.Event(), threading.Event()
+
+    def login_gate() -> None:
+        entered.set()
+        assert release.wait(20)
+
+    service.login_gate = login_gate
+    with httpx.Client(transport=service.transport(), auth=lifecycle) as sync_client:
+        sync_call = asyncio.create_task(asyncio.to_thread(sync_client.get, ITEMS))
+        assert await asyncio.to_thread(entered.wait, 20)
+        async with httpx.AsyncClient(transport=service.async_transport(), auth=lifecycle) as async_client:
+            async_call = asyncio.create_task(async_client.get(ITEMS))
+            assert await asyncio.to_thread(store.waiting.wait, 20)
+            release.set()
+            responses = [await sync_call, await async_call]
+    assert [sent_token(response) for response in responses] == ["tok-1", "tok-1"]
+    assert service.logins == 1
+    assert lifecycle.stats.store_hits == 1
+
+
+INSIDE_THE_LOOP = """
+import asyncio, httpx
+from tests.unit.lifecycle._support import BASE_URL, FakeService, make_lifecycle
+
+async def main() -> None:
+    service, lifecycle = FakeService(), make_lifecycle()
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def login_gate() -> None:
+        entered.set()
+        await release.wait()
+
+    service.async_login_gate = login_gate
+    async with httpx.AsyncClient(transport=service.async_transport(), auth=lifecycle) as async_client:
+        async_call = asyncio.create_task(async_client.get(BASE_URL + "/items"))
+        await entered.wait()
+        with httpx.Client(transport=service.transport(), auth=lifecycle) as sync_client:
+            blocking = sync_client.get(BASE_URL + "/items")  # on the loop's own thread
+        release.set()
+        later = await async_call
+    print(blocking.status_code, later.status_code, service.logins)
+
+asyncio.run(main())
+"""
+
+
+def test_a_sync_call_inside_the_event_loop_does_not_wait_for_that_loops_login() -> None:
+    """Sync code called from async code, while a task of the same loop holds the login: it logs in itself.
+
+    Waiting would never end (the loop that must finish the other login is the one blocked), so one
+    extra login is the price. Run in a child process, so that a regression fails this test instead
+    of hanging the suite.
+    """
+    root = Path(__file__).resolve().parents[3]
+    path = os.pathsep.join([str(root), str(root / "templates" / "runtime")])
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", INSIDE_THE_LOOP],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": path},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("a sync call inside the event loop waited for that loop's own login: deadlock")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["200", "200", "2"]
