@@ -30,19 +30,6 @@ UPSTREAM_BUILD_API_SHA256 = "ef5538132989dad884f9137d25f909e8834ac25a287bbcba36b
 """sha256 of the source of openapi-python-client's ``Project._build_api``, which generator/_project.py copies."""
 
 
-@pytest.fixture(params=["serial", "parallel"])
-def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run the test with steps in order in one process, and with forked children (where the machine allows)."""
-    mode = str(request.param)
-    if mode == "serial":
-        monkeypatch.setenv("BEARER_CODEGEN_SERIAL", "1")
-    else:
-        monkeypatch.delenv("BEARER_CODEGEN_SERIAL", raising=False)
-        if not _fork.parallel():
-            pytest.skip("one CPU (or no fork) here: generation runs serially anyway")
-    return mode
-
-
 def _generate(cli: Callable[..., Outcome], spec: Path, output: Path, options: Path) -> Outcome:
     return cli("generate", spec, "--output", output, "--config", options)
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from generator._audit import BIDI_CONTROLS, MAX_FINDINGS, audit_package
-from generator._fork import parallel
 from generator._problems import Problem, Severity
 
 DISPLAY = "specs/pets.yaml"
@@ -71,19 +70,6 @@ def _parse(status: HTTPStatus, content: bytes) -> Pet | None:
         handle.read()
     return document
 '''
-
-
-@pytest.fixture(params=["serial", "parallel"])
-def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each test runs with every module audited here and with half of them audited by a forked child."""
-    name: str = request.param
-    if name == "serial":
-        monkeypatch.setenv("BEARER_CODEGEN_SERIAL", "1")
-    else:
-        monkeypatch.delenv("BEARER_CODEGEN_SERIAL", raising=False)
-        if not parallel():
-            pytest.skip("no second CPU or no fork: the audit always runs in this process here")
-    return name
 
 
 def _write(package: Path, modules: dict[str, str]) -> Path:

@@ -20,19 +20,6 @@ class Refused(Exception):
     """A picklable exception with a message of its own."""
 
 
-@pytest.fixture(params=["serial", "parallel"])
-def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each test runs once with every step in this process and once with forked children."""
-    name: str = request.param
-    if name == "serial":
-        monkeypatch.setenv("BEARER_CODEGEN_SERIAL", "1")
-    else:
-        monkeypatch.delenv("BEARER_CODEGEN_SERIAL", raising=False)
-        if not parallel():
-            pytest.skip("no second CPU or no fork: steps always run in this process here")
-    return name
-
-
 @pytest.fixture
 def forked(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only the forked mode (skipped where it does not exist)."""

@@ -191,3 +191,15 @@ class ConsumingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         async for _ in request.stream:
             pass
         return await self.service.handle_async(request)
+
+
+def hold_async_logins(service: FakeService) -> tuple[asyncio.Event, asyncio.Event]:
+    """Make the service's async logins wait: ``entered`` is set when one arrives, ``release`` lets it answer."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def gate() -> None:
+        entered.set()
+        await release.wait()
+
+    service.async_login_gate = gate
+    return entered, release

@@ -18,7 +18,16 @@ import pytest
 import token_lifecycle
 from token_lifecycle import MemoryTokenStore, TokenLifecycle
 
-from ._support import BASE_URL, LIFETIME, FakeClock, FakeService, lifecycle_arguments, make_lifecycle, sent_token
+from ._support import (
+    BASE_URL,
+    LIFETIME,
+    FakeClock,
+    FakeService,
+    hold_async_logins,
+    lifecycle_arguments,
+    make_lifecycle,
+    sent_token,
+)
 
 THREADS = 64
 TASKS = 256
@@ -154,13 +163,7 @@ async def test_a_sync_caller_waits_for_the_async_login_of_a_shared_lifecycle() -
     """An async login is in flight; a sync client of the same lifecycle waits for it and adopts its token."""
     service, store = FakeService(), SignallingStore()
     lifecycle = make_lifecycle(store=store)
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def login_gate() -> None:
-        entered.set()
-        await release.wait()
-
-    service.async_login_gate = login_gate
+    entered, release = hold_async_logins(service)
     async with httpx.AsyncClient(transport=service.async_transport(), auth=lifecycle) as async_client:
         async_call = asyncio.create_task(async_client.get(ITEMS))
         await entered.wait()
@@ -204,17 +207,11 @@ async def test_an_async_caller_waits_for_the_sync_login_of_a_shared_lifecycle(
 
 INSIDE_THE_LOOP = """
 import asyncio, httpx
-from tests.unit.lifecycle._support import BASE_URL, FakeService, make_lifecycle
+from tests.unit.lifecycle._support import BASE_URL, FakeService, hold_async_logins, make_lifecycle
 
 async def main() -> None:
     service, lifecycle = FakeService(), make_lifecycle()
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def login_gate() -> None:
-        entered.set()
-        await release.wait()
-
-    service.async_login_gate = login_gate
+    entered, release = hold_async_logins(service)
     async with httpx.AsyncClient(transport=service.async_transport(), auth=lifecycle) as async_client:
         async_call = asyncio.create_task(async_client.get(BASE_URL + "/items"))
         await entered.wait()
