@@ -331,32 +331,42 @@ class SecretRedactionFilter(logging.Filter):
         self._tokens: dict[str, None] = {}  # insertion-ordered set: the first key is the oldest
         # Read without the lock on every record, so it is replaced, never mutated.
         self._patterns: tuple[str, ...] = ()
+        # Releases requested by finalizers, applied by the next change under the lock (see unpin_later).
+        self._released: deque[str] = deque()
 
     def pin(self, secret: str) -> None:
         """Redact ``secret`` until `unpin` has been called as many times as `pin`."""
+        forms = _encoded_forms(secret)
         with self._lock:
-            for form in _encoded_forms(secret):
+            for form in forms:
                 self._pinned[form] += 1
-            self._rebuild()
+            self._settle()
 
     def unpin(self, secret: str) -> None:
         """Release one `pin` of ``secret``."""
+        self._released.append(secret)
         with self._lock:
-            for form in _encoded_forms(secret):
-                self._pinned[form] -= 1
-                if self._pinned[form] <= 0:
-                    del self._pinned[form]
-            self._rebuild()
+            self._settle()
+
+    def unpin_later(self, secret: str) -> None:
+        """Release one `pin` of ``secret`` at the next change, without taking the lock: for finalizers.
+
+        The garbage collector runs finalizers inside whatever allocation triggers it, which may be one
+        made under this filter's lock; taking the lock there would deadlock the thread. Until the next
+        `pin`, `unpin` or `remember` the secret stays redacted, which is the safe side.
+        """
+        self._released.append(secret)  # deque.append is atomic and allocates no tracked object
 
     def remember(self, token: str) -> None:
         """Redact an issued token; the oldest remembered tokens are forgotten past the bound."""
+        forms = _encoded_forms(token)
         with self._lock:
-            for form in _encoded_forms(token):
+            for form in forms:
                 self._tokens.pop(form, None)
                 self._tokens[form] = None
             while len(self._tokens) > MAX_REMEMBERED_TOKENS:
                 del self._tokens[next(iter(self._tokens))]
-            self._rebuild()
+            self._settle()
 
     def redact(self, text: str) -> str:
         """Return ``text`` with every registered secret replaced by `REDACTED`."""
@@ -387,7 +397,14 @@ class SecretRedactionFilter(logging.Filter):
             record.stack_info = self.redact(record.stack_info)
         return True
 
-    def _rebuild(self) -> None:
+    def _settle(self) -> None:
+        # Under the lock: apply the pending releases, then rebuild the patterns. Releases that
+        # finalizers add meanwhile (an allocation here may run the garbage collector) wait for the next.
+        for _ in range(len(self._released)):
+            for form in _encoded_forms(self._released.popleft()):
+                self._pinned[form] -= 1
+                if self._pinned[form] <= 0:
+                    del self._pinned[form]
         # Longest first, so a secret that contains another is replaced whole.
         self._patterns = tuple(sorted({*self._pinned, *self._tokens}, key=len, reverse=True))
 
@@ -1486,7 +1503,7 @@ class TokenLifecycle(httpx.Auth):
             self._redaction.pin(secret)
         for secret in pinned:
             # Unpin when the lifecycle is collected; finalize holds the secret, not the lifecycle.
-            weakref.finalize(self, self._redaction.unpin, secret)
+            weakref.finalize(self, self._redaction.unpin_later, secret)
 
     # -- public read-only views ------------------------------------------------------------------
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import subprocess
+import sys
 import traceback
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -221,3 +225,46 @@ def test_the_shared_filter_is_installed_once_on_the_http_loggers() -> None:
     for name in ("httpx", "httpcore", "httpcore.http11", "httpcore.connection", "tests.lifecycle.one"):
         filters = logging.getLogger(name).filters
         assert filters.count(shared) == 1, name
+
+
+COLLECTED_WHILE_PINNING = """
+import gc
+from tests.unit.lifecycle._support import make_lifecycle
+from token_lifecycle import install_redaction_filter
+
+shared = install_redaction_filter()
+gc.set_threshold(5, 1, 1)
+for i in range(800):
+    lifecycle = make_lifecycle(token=f"static-token-{i}")
+    holder: list[object] = [lifecycle]
+    holder.append(holder)  # a cycle: only the garbage collector frees it, during any allocation
+    del lifecycle, holder
+    shared.pin(f"secret-{i}")
+    shared.remember(f"issued-{i}")
+print(len(shared.redact("static-token-0 secret-0")))
+"""
+
+
+def test_lifecycles_collected_while_the_filter_changes_do_not_deadlock() -> None:
+    """A collected lifecycle releases its secrets from inside whatever allocation ran the collector.
+
+    That may be an allocation made under the shared filter's lock (by another lifecycle pinning a
+    secret), so the release must not take the lock. Run in a child process, so that a regression fails
+    this test instead of hanging the suite: before the fix this script deadlocked every time.
+    """
+    root = Path(__file__).resolve().parents[3]
+    path = os.pathsep.join([str(root), str(root / "templates" / "runtime")])
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", COLLECTED_WHILE_PINNING],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": path},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("a lifecycle collected while the redaction filter was changing deadlocked the thread")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(len("static-token-0 ***"))]  # released, while the pinned one stays
