@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
+import pytest
 from token_lifecycle import Credentials, LoginCall, TokenLifecycle
 
 BASE_URL = "https://api.example/v1"
@@ -203,3 +208,25 @@ def hold_async_logins(service: FakeService) -> tuple[asyncio.Event, asyncio.Even
 
     service.async_login_gate = gate
     return entered, release
+
+
+def run_script_or_fail(script: str, hung: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` (which imports these helpers and the runtime) in a child process.
+
+    For scripts that would hang on a regression (a deadlock): after 60 s the test fails with ``hung``
+    instead of hanging the suite.
+    """
+    root = Path(__file__).resolve().parents[3]
+    path = os.pathsep.join([str(root), str(root / "templates" / "runtime")])
+    try:
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": path},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(hung)

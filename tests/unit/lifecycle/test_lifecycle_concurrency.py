@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import AsyncGenerator, Generator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +22,7 @@ from ._support import (
     hold_async_logins,
     lifecycle_arguments,
     make_lifecycle,
+    run_script_or_fail,
     sent_token,
 )
 
@@ -232,19 +229,8 @@ def test_a_sync_call_inside_the_event_loop_does_not_wait_for_that_loops_login() 
     extra login is the price. Run in a child process, so that a regression fails this test instead
     of hanging the suite.
     """
-    root = Path(__file__).resolve().parents[3]
-    path = os.pathsep.join([str(root), str(root / "templates" / "runtime")])
-    try:
-        result = subprocess.run(
-            [sys.executable, "-c", INSIDE_THE_LOOP],
-            cwd=root,
-            env={**os.environ, "PYTHONPATH": path},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("a sync call inside the event loop waited for that loop's own login: deadlock")
+    result = run_script_or_fail(
+        INSIDE_THE_LOOP, "a sync call inside the event loop waited for that loop's own login: deadlock"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["200", "200", "2"]

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
-import os
-import subprocess
-import sys
 import traceback
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -27,7 +23,7 @@ from token_lifecycle import (
     install_redaction_filter,
 )
 
-from ._support import BASE_URL, LIFETIME, USERNAME, FakeClock, FakeService, make_lifecycle
+from ._support import BASE_URL, LIFETIME, USERNAME, FakeClock, FakeService, make_lifecycle, run_script_or_fail
 
 # Alphanumeric prefixes survive every encoding (URL, form, JSON), so finding them finds any leak.
 PASSWORD_CANARY = "CanaryPW"
@@ -252,19 +248,8 @@ def test_lifecycles_collected_while_the_filter_changes_do_not_deadlock() -> None
     secret), so the release must not take the lock. Run in a child process, so that a regression fails
     this test instead of hanging the suite: before the fix this script deadlocked every time.
     """
-    root = Path(__file__).resolve().parents[3]
-    path = os.pathsep.join([str(root), str(root / "templates" / "runtime")])
-    try:
-        result = subprocess.run(
-            [sys.executable, "-c", COLLECTED_WHILE_PINNING],
-            cwd=root,
-            env={**os.environ, "PYTHONPATH": path},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("a lifecycle collected while the redaction filter was changing deadlocked the thread")
+    result = run_script_or_fail(
+        COLLECTED_WHILE_PINNING, "a lifecycle collected while the redaction filter was changing deadlocked the thread"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(len("static-token-0 ***"))]  # released, while the pinned one stays
