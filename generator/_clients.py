@@ -19,7 +19,8 @@ from pydantic import ValidationError
 
 from ._document import load_document
 from ._jsonish import schema_errors
-from ._problems import Problem, join_pointer
+from ._pointer import join_pointer
+from ._problems import Problem
 
 __all__ = ["CLIENTS_FILE", "ClientJob", "job_for_spec", "load_clients"]
 

@@ -22,12 +22,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any, cast
-from urllib.parse import unquote
 
 from ruamel.yaml.error import YAMLError
 
 from ._jsonish import as_list, as_mapping, load_yaml
-from ._problems import Problem, join_pointer
+from ._pointer import join_pointer, split_ref
+from ._problems import Problem
 
 __all__ = [
     "MAX_DEPTH",
@@ -284,8 +284,7 @@ def target(document: Document, ref: str) -> tuple[object, str] | str:
     """The node a local ``$ref`` names and its pointer, or the part of the pointer that does not exist."""
     node: object = document
     pointer = ""
-    for raw in ref[2:].split("/") if ref != "#" else []:
-        token = unquote(raw).replace("~1", "/").replace("~0", "~")
+    for token in split_ref(ref):
         pointer = join_pointer(pointer, token)
         if isinstance(node, dict) and token in node:
             node = as_mapping(cast(object, node))[token]

@@ -19,7 +19,8 @@ import attrs
 
 from ._duration import parse_duration
 from ._jsonish import as_list, as_mapping, schema_errors
-from ._problems import Problem, join_pointer
+from ._pointer import join_pointer, node_at, split_ref
+from ._problems import Problem
 
 __all__ = [
     "EXTENSION",
@@ -85,10 +86,7 @@ def _resolve_ref(document: Mapping[str, Any], node: Mapping[str, Any]) -> Mappin
     seen: set[str] = set()
     while isinstance(ref := node.get("$ref"), str) and ref.startswith("#/") and ref not in seen:
         seen.add(ref)
-        target: object = document
-        for token in ref[2:].split("/"):
-            target = as_mapping(target).get(token.replace("~1", "/").replace("~0", "~"))
-        node = as_mapping(target)
+        node = as_mapping(node_at(document, split_ref(ref)))
     return node
 
 

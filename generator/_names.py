@@ -32,7 +32,8 @@ from openapi_python_client.schema.untrusted_string import UntrustedString
 from openapi_python_client.strings import PythonIdentifier, snake_case
 
 from ._jsonish import as_list, as_mapping
-from ._problems import Problem, Severity, join_pointer
+from ._pointer import join_pointer
+from ._problems import Problem, Severity
 
 __all__ = [
     "CLASS_NAMES_IN_USE",

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import attrs
 
-__all__ = ["Problem", "Severity", "escape_pointer", "has_errors", "join_pointer", "render_problems"]
+__all__ = ["Problem", "Severity", "has_errors", "render_problems"]
 
 
 MAX_MESSAGE_CHARS = 600
@@ -44,16 +44,6 @@ class Problem:
         if len(text) > MAX_MESSAGE_CHARS:
             text = text[: MAX_MESSAGE_CHARS - 1] + "…"
         return f"{self.severity.value}: {where}: {text}"
-
-
-def escape_pointer(token: str | int) -> str:
-    """Escape one reference token for a JSON pointer (``~`` → ``~0``, ``/`` → ``~1``)."""
-    return str(token).replace("~", "~0").replace("/", "~1")
-
-
-def join_pointer(base: str, *tokens: str | int) -> str:
-    """Append reference tokens to a JSON pointer."""
-    return base + "".join("/" + escape_pointer(token) for token in tokens)
 
 
 def has_errors(problems: Iterable[Problem]) -> bool:

@@ -46,7 +46,8 @@ from ._names import (
     rename_parameters,
     rename_properties,
 )
-from ._problems import Problem, Severity, has_errors, join_pointer
+from ._pointer import join_pointer, node_at, split_pointer
+from ._problems import Problem, Severity, has_errors
 from ._project import AuditedProject
 from ._provenance import PROVENANCE_FILE, Provenance
 
@@ -376,9 +377,7 @@ def _problems_from(display: str, errors: Sequence[GeneratorError], document: Doc
 
 def _name_clashes(document: Document, pointer: str) -> str:
     """Which properties of the schema at ``pointer`` share a Python name (its message only shows object ids)."""
-    node: object = document
-    for token in pointer.split("/")[1:]:
-        node = as_mapping(node).get(token.replace("~1", "/").replace("~0", "~"))
+    node = node_at(document, split_pointer(pointer))
     by_python_name: dict[str, list[str]] = {}
     for name in as_mapping(as_mapping(node).get("properties")):
         by_python_name.setdefault(PythonIdentifier(str(name), "field_"), []).append(str(name))

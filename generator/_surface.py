@@ -29,7 +29,8 @@ from openapi_python_client.schema.untrusted_string import UntrustedString
 from ._document import Document, load_document
 from ._jsonish import as_mapping
 from ._lifecycle import TokenLifecycleSpec, protected_operations, resolve_lifecycle
-from ._problems import Problem, join_pointer
+from ._pointer import join_pointer
+from ._problems import Problem
 from ._validate import validate_openapi
 
 __all__ = [

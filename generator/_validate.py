@@ -35,7 +35,8 @@ from openapi_spec_validator.validation.keywords import (
 
 from ._document import MAX_DEPTH, Document, target, walk
 from ._jsonish import as_list, as_mapping
-from ._problems import Problem, join_pointer
+from ._pointer import join_pointer
+from ._problems import Problem
 
 if TYPE_CHECKING:
     from jsonschema_rs import JSONType

@@ -19,7 +19,8 @@ import attrs
 from .._document import load_document
 from .._jsonish import as_list, as_mapping
 from .._lifecycle import HTTP_METHODS, TokenLifecycleSpec, resolve_lifecycle
-from .._problems import Problem, Severity, join_pointer
+from .._pointer import join_pointer
+from .._problems import Problem, Severity
 from .._validate import validate_openapi
 from ._schemas import NO_EXAMPLE, SchemaSet
 

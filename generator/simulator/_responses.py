@@ -18,6 +18,7 @@ from typing import cast
 from starlette.responses import Response
 
 from .._jsonish import as_mapping
+from .._pointer import split_pointer
 from ._api import Api, MediaType, Operation
 from ._fixtures import Fixtures
 from ._requests import media_kind
@@ -31,7 +32,7 @@ _MESSAGE_FIELDS = ("message", "error_description", "detail", "description", "tit
 
 def set_pointer(document: dict[str, object], pointer: str, value: object) -> None:
     """Put ``value`` at a JSON pointer of ``document``, creating the objects on the way."""
-    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+    tokens = split_pointer(pointer)
     node: dict[str, object] = document
     for token in tokens[:-1]:
         child = node.get(token)

@@ -21,7 +21,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from .._jsonish import as_list, as_mapping
-from .._problems import escape_pointer
+from .._pointer import escape_pointer, node_at, split_pointer
 
 __all__ = ["NO_EXAMPLE", "SchemaSet", "describe_error"]
 
@@ -72,15 +72,7 @@ class SchemaSet:
 
     def node(self, pointer: str) -> object:
         """The raw node at ``pointer`` (``$ref`` not followed), or None when there is none."""
-        node: object = self._document
-        for token in pointer.split("/")[1:] if pointer else []:
-            key = token.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, list):
-                items = as_list(cast(object, node))
-                node = items[int(key)] if key.isdigit() and int(key) < len(items) else None
-            else:
-                node = as_mapping(node).get(key)
-        return node
+        return node_at(self._document, split_pointer(pointer))
 
     def resolve(self, pointer: str) -> tuple[Mapping[str, Any], str]:
         """The object at ``pointer`` with local ``$ref`` chains followed, and the pointer it really lives at."""
