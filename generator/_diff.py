@@ -57,6 +57,7 @@ import attrs
 from openapi_python_client.config import ConfigFile
 
 from ._clients import CLIENTS_FILE, ClientJob, job_for_spec, load_clients
+from ._document import path_shape
 from ._lifecycle import TokenLifecycleSpec
 from ._problems import Problem, render_problems
 from ._surface import ApiSurface, Direction, EnumType, Field, Model, Operation, Parameter, load_surface, union_members
@@ -66,7 +67,6 @@ __all__ = ["Change", "Level", "add_diff_arguments", "compare", "run_diff", "semv
 EXIT_COMPATIBLE = 0
 EXIT_BREAKING = 1
 EXIT_BAD_INPUT = 2
-_PATH_PARAMETER = re.compile(r"\{[^}]*\}")
 _VERSION = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
 Bump = Literal["major", "minor", "patch"]
 _BOTH: frozenset[Direction] = frozenset({"request", "response"})
@@ -168,7 +168,7 @@ def _operation_change(was: Operation, now: Operation) -> list[Change]:
         add(Level.BREAKING, f"moved from {_modules(was.tags)} to {_modules(now.tags)}")
     elif set(now.tags) - set(was.tags):
         add(Level.ADDITIVE, f"also importable from {_modules(sorted(set(now.tags) - set(was.tags)))}")
-    if (was.method, _PATH_PARAMETER.sub("{}", was.path)) != (now.method, _PATH_PARAMETER.sub("{}", now.path)):
+    if (was.method, path_shape(was.path)) != (now.method, path_shape(now.path)):
         add(Level.BREAKING, f"now {now.method} {now.path} (was {was.method} {was.path}); old clients call the old URL")
     if now.protected and not was.protected:
         add(Level.BREAKING, "now needs a token: its functions accept only an AuthenticatedClient")

@@ -36,6 +36,7 @@ __all__ = [
     "Document",
     "check_references",
     "load_document",
+    "path_shape",
     "target",
     "walk",
 ]
@@ -315,3 +316,15 @@ def _follow(document: Document, ref: str, display: str, where: str) -> Problem |
         if pointer == "" or len(seen) > MAX_DEPTH:
             return None
         ref = next_ref
+
+
+_PATH_PARAMETER = re.compile(r"\{[^}]*\}")
+
+
+def path_shape(path: str) -> str:
+    """A path template with its parameter names blanked (``/a/{id}`` → ``/a/{}``).
+
+    openapi-python-client renames path parameters (``{monitorId}`` → ``{monitor_id}``), and a
+    rename is not a change of operation: paths are compared by shape.
+    """
+    return _PATH_PARAMETER.sub("{}", path)

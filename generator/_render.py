@@ -34,7 +34,7 @@ from openapi_python_client.strings import PythonIdentifier
 
 from ._audit import audit_package
 from ._clients import ClientJob
-from ._document import Document, check_references, load_document
+from ._document import Document, check_references, load_document, path_shape
 from ._fork import Background, in_background
 from ._jsonish import as_mapping
 from ._lifecycle import TokenLifecycleSpec, protected_operations, resolve_lifecycle
@@ -64,7 +64,6 @@ DEEP_STACK_BYTES = 512 * 1024 * 1024
 (``_document.MAX_DEPTH`` bounds it), far deeper than the main thread's stack allows. Reserved, not used."""
 DEEP_RECURSION_LIMIT = 60_000
 _T = TypeVar("_T")
-_PATH_PARAMETER = re.compile(r"\{[^}]*\}")
 _ENDPOINT_HEADER = re.compile(r"^WARNING parsing (?P<method>[A-Z]+) (?P<path>\S+) within ")
 _SCHEMA_HEADER = re.compile(r"(?:parse|process) schema (?P<pointer>/components/\w+/[^\s:]+)")
 _UNTRUSTED_REPR = re.compile(
@@ -303,10 +302,10 @@ def _mark_protected(data: GeneratorData, document: Document) -> None:
     operations protected by the document-wide default accept a plain ``Client``.
     """
     # openapi-python-client renames path parameters ({monitorId} -> {monitor_id}): compare shapes.
-    protected = {(_PATH_PARAMETER.sub("{}", path), method) for path, method in protected_operations(document)}
+    protected = {(path_shape(path), method) for path, method in protected_operations(document)}
     for collection in data.endpoint_collections_by_tag.values():
         for endpoint in collection.endpoints:
-            shape = _PATH_PARAMETER.sub("{}", endpoint.path.get_untrusted_value())
+            shape = path_shape(endpoint.path.get_untrusted_value())
             endpoint.requires_security = (shape, endpoint.method.lower()) in protected
 
 
@@ -328,8 +327,8 @@ def _one_body_per_type(data: GeneratorData, document: Document, display: str) ->
             first = {id(body) for body in kept.values()}
             dropped = [str(body.content_type) for body in endpoint.bodies if id(body) not in first]
             endpoint.bodies = list(kept.values())
-            shape = _PATH_PARAMETER.sub("{}", endpoint.path.get_untrusted_value())
-            path = next((p for p in as_mapping(document.get("paths")) if _PATH_PARAMETER.sub("{}", p) == shape), "")
+            shape = path_shape(endpoint.path.get_untrusted_value())
+            path = next((p for p in as_mapping(document.get("paths")) if path_shape(p) == shape), "")
             warnings.append(
                 Problem(
                     display,

@@ -26,7 +26,7 @@ from openapi_python_client.parser.openapi import Endpoint
 from openapi_python_client.parser.properties import EnumProperty, LiteralEnumProperty, ModelProperty, Property
 from openapi_python_client.schema.untrusted_string import UntrustedString
 
-from ._document import Document, load_document
+from ._document import Document, load_document, path_shape
 from ._jsonish import as_mapping
 from ._lifecycle import TokenLifecycleSpec, protected_operations, resolve_lifecycle
 from ._pointer import join_pointer
@@ -47,7 +47,6 @@ __all__ = [
 ]
 
 Direction = Literal["request", "response"]
-_PATH_PARAMETER = re.compile(r"\{[^}]*\}")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ENDPOINT_HEADER = re.compile(r"^WARNING parsing (?P<method>[A-Z]+) (?P<path>\S+) within ")
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -257,7 +256,7 @@ def _default(prop: Property) -> str | None:
 
 def _surface(data: GeneratorData, document: Document, lifecycle: TokenLifecycleSpec | None) -> ApiSurface:
     wire = _wire_operations(document)
-    protected = {(_PATH_PARAMETER.sub("{}", path), method) for path, method in protected_operations(document)}
+    protected = {(path_shape(path), method) for path, method in protected_operations(document)}
     tags: dict[str, set[str]] = {}
     endpoints: dict[str, Endpoint] = {}
     for tag, collection in data.endpoint_collections_by_tag.items():
@@ -287,7 +286,7 @@ def _wire_operations(document: Document) -> dict[tuple[str, str], tuple[str, str
             operation = as_mapping(as_mapping(item).get(method))
             if operation:
                 operation_id = operation.get("operationId")
-                found[(_PATH_PARAMETER.sub("{}", path), method)] = (
+                found[(path_shape(path), method)] = (
                     path,
                     operation_id if isinstance(operation_id, str) else None,
                 )
@@ -301,7 +300,7 @@ def _operation(
     protected: set[tuple[str, str]],
 ) -> Operation:
     # openapi-python-client renames path parameters ({monitorId} -> {monitor_id}): compare shapes.
-    shape = (_PATH_PARAMETER.sub("{}", endpoint.path.get_untrusted_value()), endpoint.method.lower())
+    shape = (path_shape(endpoint.path.get_untrusted_value()), endpoint.method.lower())
     path, operation_id = wire.get(shape, (endpoint.path.get_untrusted_value(), None))
     parameters = [_parameter("path", p) for p in endpoint.path_parameters]
     if endpoint.bodies:
