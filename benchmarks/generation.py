@@ -115,14 +115,12 @@ def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return elapsed, cpu
 
 
-SIDES = ("stock", "ours", "ours, one CPU")
-"""``ours, one CPU`` runs with BEARER_CODEGEN_SERIAL=1: every step in order, in one process."""
+SIDES = ("stock", "ours")
 
 
 def _compare(document: Path, work: Path, rounds: int, lenient: bool) -> dict[str, list[tuple[float, float]]]:
     """(wall, CPU) seconds of each side on ``document``, one sample per round, rounds in the same order."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    env.pop("BEARER_CODEGEN_SERIAL", None)
     options = work / "options.yaml"
     options.write_text(OPTIONS, encoding="utf-8")
     samples: dict[str, list[tuple[float, float]]] = {side: [] for side in SIDES}
@@ -136,8 +134,7 @@ def _compare(document: Path, work: Path, rounds: int, lenient: bool) -> dict[str
             else:
                 command = [str(BIN / "bearer-codegen"), "generate", str(document), "--output", str(out)]
                 command += ["--config", str(options), *(["--lenient"] if lenient else [])]
-            side_env = {**env, "BEARER_CODEGEN_SERIAL": "1"} if side == "ours, one CPU" else env
-            samples[side].append(_timed(command, side_env))
+            samples[side].append(_timed(command, env))
     return samples
 
 
@@ -168,15 +165,13 @@ def report(rounds: int = 5, large_rounds: int = 3) -> str:
             cases.append((f"generated document, {size} operations", path, size, False, size_rounds))
         for label, path, size, lenient, case_rounds in cases:
             found = _compare(path, work, case_rounds, lenient)
-            (stock, stock_cpu), (ours, ours_cpu), (serial, _) = (_medians(found[side]) for side in SIDES)
+            (stock, stock_cpu), (ours, ours_cpu) = (_medians(found[side]) for side in SIDES)
             rows.append(
                 [
                     label,
                     f"{stock:.2f}",
                     f"{ours:.2f}",
                     f"{_paired_ratio(found['ours'], found['stock']):.2f}x",
-                    f"{serial:.2f}",
-                    f"{_paired_ratio(found['ours, one CPU'], found['stock']):.2f}x",
                     f"{stock_cpu:.2f} / {ours_cpu:.2f}",
                 ]
             )
@@ -184,18 +179,15 @@ def report(rounds: int = 5, large_rounds: int = 3) -> str:
                 per_operation.append((size, stock, ours))
     growth = [[size, f"{stock / size * 1000:.1f}", f"{ours / size * 1000:.1f}"] for size, stock, ours in per_operation]
     noop = [_timed(["make", "generate"], dict(os.environ))[0] for _ in range(5)]
-    headers = ["document", "stock s", "bearer-codegen s", "ratio", "one CPU s", "ratio", "CPU s stock / ours"]
+    headers = ["document", "stock s", "bearer-codegen s", "ratio", "CPU s stock / ours"]
     return "\n".join(
         [
             "## 3. Generation",
             "",
             f"Median wall seconds of the whole command over {rounds} rounds ({large_rounds} for 1,000 and 3,000 "
             "operations), each round running every side back to back in a rotating order; a ratio is the median "
-            "of the rounds' own ratios. Target: at most 1.3x stock. bearer-codegen validates in a forked child "
-            "while openapi-python-client renders, and renders and audits the endpoint modules in two processes "
-            "(generator/_fork.py); "
-            "'one CPU' is the same command with BEARER_CODEGEN_SERIAL=1, every step in order in one process. "
-            "The last column is CPU time (user + system, all processes) of the default runs.",
+            "of the rounds' own ratios. Target: at most 1.3x stock. Both run serially in one process; "
+            "the last column is CPU time (user + system).",
             "",
             table(headers, rows),
             "",

@@ -3,8 +3,9 @@
 from ._build import Drift, check, generate
 from ._clients import ClientJob, job_for_spec, load_clients
 from ._lifecycle import TokenLifecycleSpec, resolve_lifecycle
+from ._pipeline import render
 from ._problems import Problem, Severity
-from ._render import Toolkit, render
+from ._toolkit import Toolkit
 
 __all__ = [
     "ClientJob",

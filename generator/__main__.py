@@ -17,7 +17,7 @@ from pathlib import Path
 from ._build import check, generate
 from ._clients import ClientJob, job_for_spec, load_clients
 from ._problems import Problem, has_errors, render_problems
-from ._render import Toolkit
+from ._toolkit import Toolkit
 
 __all__ = ["main"]
 

@@ -19,14 +19,13 @@ import ast
 import re
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import cast
 
-from ._fork import map_in_parallel
 from ._problems import Problem
 
-__all__ = ["BIDI_CONTROLS", "Finding", "audit_package", "write_module"]
+__all__ = ["BIDI_CONTROLS", "Finding", "audit_package"]
 
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029")
 """Bidirectional formatting characters, and the line/paragraph separators some editors break lines at."""
@@ -38,27 +37,16 @@ Finding = tuple[int, str]
 """A line of a generated module and what is wrong there."""
 
 
-def audit_package(
-    package_dir: Path,
-    origins: Mapping[str, str],
-    display: str,
-    banner: str | None = None,
-    audited: Mapping[str, Sequence[Finding]] | None = None,
-) -> list[Problem]:
-    """Finish (see :func:`write_module`) and check every module of ``package_dir``; the problems, in path order.
+def audit_package(package_dir: Path, origins: Mapping[str, str], display: str) -> list[Problem]:
+    """Neutralise bidi controls in, and check, every module of ``package_dir``; the problems, in path order.
 
     ``origins`` maps a module path relative to the package (``api/default/x.py``) to the pointer
-    of what it was generated from; ``audited`` holds the findings of modules already written by
-    :func:`write_module`, which are not read again. Half of the rest are audited by a forked
-    child where a second CPU is free (:mod:`._fork`); the findings are the same either way.
+    of what it was generated from.
     """
-    done = dict(audited or {})
-    paths = [path for path in package_dir.rglob("*.py") if path.relative_to(package_dir).as_posix() not in done]
-    for path, found in zip(paths, map_in_parallel(_finish_file(package_dir, banner), paths), strict=True):
-        done[path.relative_to(package_dir).as_posix()] = found
     problems: list[Problem] = []
-    for relative in sorted(done, key=lambda name: Path(name).parts):
-        for line, message in done[relative]:
+    for path in sorted(package_dir.rglob("*.py"), key=lambda path: path.relative_to(package_dir).parts):
+        relative = path.relative_to(package_dir).as_posix()
+        for line, message in _audit_module(path, relative):
             problems.append(
                 Problem(
                     display,
@@ -70,14 +58,9 @@ def audit_package(
     return problems[:MAX_FINDINGS]
 
 
-def write_module(path: Path, text: str, relative: str, banner: str | None) -> list[Finding]:
-    """Write a rendered module with ``banner`` (if any) as its first line and its bidi controls escaped; its findings.
-
-    Auditing a module as it is written spares reading it back: on a large document reading,
-    parsing and compiling every module costs as much as rendering it.
-    """
-    if banner is not None:
-        text = f"{banner}\n{text}"
+def _audit_module(path: Path, relative: str) -> list[Finding]:
+    """Escape the bidi controls of a rendered module (rewriting it) and return its findings."""
+    text = path.read_text(encoding="utf-8")
     findings: list[Finding] = []
     if _BIDI.search(text):
         escaped = _BIDI.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
@@ -85,7 +68,7 @@ def write_module(path: Path, text: str, relative: str, banner: str | None) -> li
             # In a raw string (or a bytes literal) the escape would not mean the character.
             findings.append((0, "a bidirectional control character is in a string that cannot hold its escape"))
         text = escaped
-    path.write_text(text, encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
     return findings + list(_findings(text, relative))
 
 
@@ -101,13 +84,6 @@ def _same_code(before: str, after: str) -> bool:
             return ast.dump(ast.parse(after)) == original
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return False
-
-
-def _finish_file(package_dir: Path, banner: str | None) -> Callable[[Path], list[Finding]]:
-    def finish(path: Path) -> list[Finding]:
-        return write_module(path, path.read_text(encoding="utf-8"), path.relative_to(package_dir).as_posix(), banner)
-
-    return finish
 
 
 def _findings(text: str, relative: str) -> Iterator[Finding]:

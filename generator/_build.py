@@ -1,4 +1,4 @@
-"""``generate`` and ``check``: render clients, then swap them in or compare them with ``generated/``."""
+"""``generate`` and ``check``: run the pipeline per client, then swap the results in or compare them with generated/."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 import attrs
 
 from ._clients import ClientJob
+from ._pipeline import render
 from ._problems import Problem, has_errors
 from ._provenance import PROVENANCE_FILE, Provenance, read_provenance
-from ._render import Toolkit, render
+from ._toolkit import Toolkit
 from ._tree import Difference, compare_trees, staging_dir, swap_in
 
 __all__ = ["Drift", "check", "generate"]
@@ -88,7 +89,7 @@ def _reason(job: ClientJob, toolkit: Toolkit) -> str:
     recorded = read_provenance(job.output)
     if recorded is None:
         return "it has no readable provenance.toml"
-    current = Provenance.measure(job.spec, job.spec_display, toolkit.templates, toolkit.generator)
+    current = Provenance.measure(job.spec, job.spec_display, toolkit)
     causes: list[str] = []
     if recorded.spec_sha256 != current.spec_sha256:
         causes.append("the spec changed since it was generated")

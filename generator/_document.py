@@ -48,8 +48,8 @@ MAX_EXPANDED_NODES = 5_000_000
 MAX_DEPTH = 256
 """Refuse documents nested deeper than this many mappings and lists (real descriptions stay under ~30).
 
-Validating and modelling a document recurses once or more per level; the render runs on a deep
-stack (see ``_render``) sized for this depth, so a deeper document is refused here, by pointer."""
+Validating and modelling a document recurse once or more per level; the pipeline raises Python's
+recursion limit for this depth (see ``_pipeline``), so a deeper document is refused here, by pointer."""
 _PARSE_FRAMES_PER_LEVEL = 4
 """Python frames the YAML and JSON parsers use per nesting level, generously: the parse gets this many
 per allowed level and fails fast beyond (ruamel.yaml slows down quadratically with depth)."""

@@ -7,6 +7,7 @@ it depends on time or place, so regeneration stays byte-identical.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import tomllib
@@ -15,26 +16,51 @@ from pathlib import Path
 
 import attrs
 
+from ._toolkit import Toolkit
+
 __all__ = ["PROVENANCE_FILE", "Provenance", "read_provenance", "toolkit_files"]
 
 PROVENANCE_FILE = "provenance.toml"
 _SKIPPED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache"})
 
 
+RENDER_PATH_ENTRY = "_pipeline.py"
+"""The module whose imports, followed through the generator, are every module that shapes the output."""
+
+
+def _render_path(generator: Path) -> list[Path]:
+    """``_pipeline.py`` and every generator module it imports, directly or not (relative imports, read from the source).
+
+    The CLI, ``diff`` and the simulator are not on this path, so changing them does not mark
+    ``generated/`` as drifted; any module a render step imports is, without a list to keep up.
+    """
+    found: set[Path] = set()
+    pending = [generator / RENDER_PATH_ENTRY]
+    while pending:
+        module = pending.pop()
+        if module in found or not module.is_file():
+            continue
+        found.add(module)
+        for node in ast.walk(ast.parse(module.read_bytes(), str(module))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                names = [node.module] if node.module else [alias.name for alias in node.names]
+                pending.extend(generator / f"{name.split('.')[0]}.py" for name in names)
+    return sorted(found)
+
+
 def toolkit_files(templates: Path, generator: Path) -> list[tuple[str, Path]]:
     """The files whose content shapes the output, with stable names, sorted.
 
-    Every template and the generator's own top-level modules; subpackages that do not render
-    (the simulator) are left out, so changing them does not mark generated/ as drifted.
+    Every template (the runtime included), the generator modules on the render path, and the
+    data files they read (the ``x-token-lifecycle`` JSON Schema).
     """
     found: list[tuple[str, Path]] = []
     for path in templates.rglob("*"):
         relative = path.relative_to(templates)
         if path.is_file() and not _SKIPPED_PARTS.intersection(relative.parts) and path.suffix != ".pyc":
             found.append((f"templates/{relative.as_posix()}", path))
-    for path in generator.iterdir():
-        if path.is_file() and path.suffix in {".py", ".json"}:
-            found.append((f"generator/{path.name}", path))
+    for path in [*_render_path(generator), *generator.glob("*.json")]:
+        found.append((f"generator/{path.name}", path))
     return sorted(found)
 
 
@@ -56,21 +82,20 @@ class Provenance:
     ruff: str
 
     @classmethod
-    def measure(cls, spec: Path, spec_name: str, templates: Path, generator: Path) -> Provenance:
+    def measure(cls, spec: Path, spec_name: str, toolkit: Toolkit) -> Provenance:
         """Hash the spec and the toolkit as they are now."""
-        toolkit = [(name, path.read_bytes()) for name, path in toolkit_files(templates, generator)]
+        files = [(name, path.read_bytes()) for name, path in toolkit_files(toolkit.templates, toolkit.generator)]
         return cls(
             spec_name=spec_name,
             spec_sha256=hashlib.sha256(spec.read_bytes()).hexdigest(),
-            toolkit_sha256=_digest(toolkit),
+            toolkit_sha256=_digest(files),
             openapi_python_client=version("openapi-python-client"),
             ruff=version("ruff"),
         )
 
-    def to_toml(self, banner: str) -> str:
-        """The file's text, banner first."""
+    def to_toml(self) -> str:
+        """The file's text."""
         return (
-            f"{banner}\n"
             "[provenance]\n"
             f"spec = {json.dumps(self.spec_name)}\n"
             f'spec_sha256 = "{self.spec_sha256}"\n'

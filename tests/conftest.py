@@ -11,7 +11,6 @@ import attrs
 import pytest
 from ruamel.yaml import YAML
 
-from generator import _fork
 from generator.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,16 +101,3 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
 def snapshot(tree: Path) -> dict[str, bytes]:
     """Every file under ``tree`` with its bytes, by relative path."""
     return {p.relative_to(tree).as_posix(): p.read_bytes() for p in sorted(tree.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(params=["serial", "parallel"])
-def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run the test with every step in this process, and again with forked children (where the machine allows)."""
-    name = str(request.param)
-    if name == "serial":
-        monkeypatch.setenv("BEARER_CODEGEN_SERIAL", "1")
-    else:
-        monkeypatch.delenv("BEARER_CODEGEN_SERIAL", raising=False)
-        if not _fork.parallel():
-            pytest.skip("no second CPU or no fork here: every step runs in this process anyway")
-    return name

@@ -24,7 +24,7 @@ CLI = BIN / "bearer-codegen"
 SUMMARY: dict[str, dict[str, float]] = {}
 """Counts the hostile, fuzz and corpus tests record for the session summary (tests/functional/conftest.py)."""
 RUFF_SETTINGS = ("--isolated", "--no-cache", "--line-length", "120", "--target-version", "py311")
-"""The generator's own explicit ruff settings (generator/_render.py), so nothing nearby matters."""
+"""The generator's own explicit ruff settings (generator/_format.py), so nothing nearby matters."""
 RUFF_IGNORED = ("PYI019", "PYI036", "RUF100", "N999")
 """Style rules of ruff's default set that fire on the stock template shapes, the committed generated/
 included: a custom TypeVar in ``from_dict`` (model.py.jinja), ``__exit__(*args: Any)`` (client.py.jinja)

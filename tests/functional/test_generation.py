@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import Toolkit, generate, job_for_spec
-from generator import _render as render_module
+from generator import Toolkit, _checks, _pipeline, generate, job_for_spec
 from generator._clients import ClientJob
 from tests.conftest import Outcome, minimal_spec, snapshot, write_spec
 
@@ -93,7 +92,7 @@ def test_failure_mid_render_leaves_previous_tree(tmp_path: Path, monkeypatch: py
         (project_dir / "half-written.py").write_text("x = ", encoding="utf-8")
         raise RuntimeError("ruff crashed")
 
-    monkeypatch.setattr(render_module, "_format", broken_format)
+    monkeypatch.setattr(_pipeline, "format_project", broken_format)
     with pytest.raises(RuntimeError, match="ruff crashed"):
         generate([job], Toolkit.locate())
     assert snapshot(job.output) == before
@@ -162,22 +161,19 @@ def test_protected_operations_accept_only_an_authenticated_client(tmp_path: Path
     ], result.stderr
 
 
-@pytest.mark.parametrize("serial", [False, True], ids=["checks in a forked child", "serial"])
 def test_a_bug_of_ours_is_one_line_and_exit_70_and_leaves_the_tree(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Outcome], serial: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Outcome]
 ) -> None:
     """An exception in our own code (here in the document checks) is reported as our bug, not a traceback."""
     job, before = _first_run(tmp_path)
     changed = minimal_spec()
     changed["info"]["title"] = "Changed"
     write_spec(job.spec, changed)
-    if serial:
-        monkeypatch.setenv("BEARER_CODEGEN_SERIAL", "1")
 
     def broken(*_: object) -> list[object]:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(render_module, "enum_member_clashes", broken)
+    monkeypatch.setattr(_checks, "enum_member_clashes", broken)
     result = cli("generate", job.spec, "--output", job.output)
     assert result.code == 70
     assert result.err.startswith("bearer-codegen: internal error (KeyError: 'a bug'). This is a bug in bearer-codegen")
@@ -191,3 +187,46 @@ def test_a_bug_of_ours_is_one_line_and_exit_70_and_leaves_the_tree(
     assert result.code == 70
     assert "Traceback (most recent call last)" in result.err
     assert result.err.rstrip().endswith("KeyError: 'a bug'")
+
+
+OPTIONS = "content_type_overrides:\n  application/xml: application/octet-stream\n"
+
+
+def _generate(cli: Callable[..., Outcome], spec: Path, output: Path, options: Path) -> Outcome:
+    return cli("generate", spec, "--output", output, "--config", options)
+
+
+@pytest.fixture
+def options(tmp_path: Path) -> Path:
+    path = tmp_path / "options.yaml"
+    path.write_text(OPTIONS, encoding="utf-8")
+    return path
+
+
+def test_an_invalid_document_is_refused_before_anything_is_written(
+    tmp_path: Path, cli: Callable[..., Outcome], options: Path
+) -> None:
+    """Validation errors are reported with their pointer and nothing is written."""
+    spec = minimal_spec()
+    spec["paths"]["/things"]["get"]["parameters"] = [{"name": "limit", "in": "nowhere", "schema": {"type": "integer"}}]
+    path = write_spec(tmp_path / "bad.yaml", spec)
+    outcome = _generate(cli, path, tmp_path / "out" / "client", options)
+    assert outcome.code == 2
+    assert "bad.yaml#/paths/~1things/get/parameters/0" in outcome.err
+    assert "Traceback" not in outcome.err
+    assert not (tmp_path / "out" / "client").exists()
+
+
+def test_enum_values_meeting_are_refused_before_anything_is_written(
+    tmp_path: Path, cli: Callable[..., Outcome], options: Path
+) -> None:
+    """The enum check's error, with its pointer, refuses the document; nothing is written."""
+    spec = minimal_spec()
+    schema = {"type": "string", "enum": ["a-b", "a_b"]}
+    spec["paths"]["/things"]["get"]["parameters"] = [{"name": "kind", "in": "query", "schema": schema}]
+    path = write_spec(tmp_path / "enum.yaml", spec)
+    outcome = _generate(cli, path, tmp_path / "out" / "client", options)
+    assert outcome.code == 2
+    assert "enum.yaml#/paths/~1things/get/parameters/0/schema/enum/1" in outcome.err
+    assert "would both become the member A_B" in outcome.err
+    assert not (tmp_path / "out" / "client").exists()

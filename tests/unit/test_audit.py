@@ -94,7 +94,7 @@ def _audit(package: Path, origins: dict[str, str] | None = None) -> list[Problem
 # Clean code
 
 
-def test_clean_package_has_no_problems(mode: str, tmp_path: Path) -> None:
+def test_clean_package_has_no_problems(tmp_path: Path) -> None:
     """Ordinary rendered code (repeated imports, methods, locals, an escaped backslash) is not a finding."""
     package = _write(
         tmp_path / "pkg",
@@ -109,7 +109,7 @@ def test_clean_package_has_no_problems(mode: str, tmp_path: Path) -> None:
     assert (package / "models/pet.py").read_text(encoding="utf-8") == _CLEAN, "a clean module is left as it was"
 
 
-def test_empty_package_has_no_problems(mode: str, tmp_path: Path) -> None:
+def test_empty_package_has_no_problems(tmp_path: Path) -> None:
     """A package without modules has nothing to report."""
     (tmp_path / "pkg").mkdir()
     assert _audit(tmp_path / "pkg") == []
@@ -200,7 +200,7 @@ FINDINGS = [
 
 
 @pytest.mark.parametrize(("source", "line", "words"), FINDINGS)
-def test_each_finding(mode: str, tmp_path: Path, source: str, line: int, words: list[str]) -> None:
+def test_each_finding(tmp_path: Path, source: str, line: int, words: list[str]) -> None:
     """Each kind of broken module gives exactly one problem naming the module, the line and what is wrong."""
     package = _write(tmp_path / "pkg", {"__init__.py": "", "api/default/get_pet.py": source})
     problems = _audit(package, {"api/default/get_pet.py": "/paths/~1pets/get"})
@@ -213,7 +213,7 @@ def test_each_finding(mode: str, tmp_path: Path, source: str, line: int, words: 
         assert word in finding
 
 
-def test_null_byte_is_a_finding(mode: str, tmp_path: Path) -> None:
+def test_null_byte_is_a_finding(tmp_path: Path) -> None:
     """Source that cannot even be parsed (a NUL byte) is reported, not raised."""
     package = _write(tmp_path / "pkg", {"bad.py": "x = 1\0\n"})
     (problem,) = _audit(package)
@@ -222,7 +222,7 @@ def test_null_byte_is_a_finding(mode: str, tmp_path: Path) -> None:
     assert "null bytes" in finding
 
 
-def test_several_findings_of_one_module_in_order(mode: str, tmp_path: Path) -> None:
+def test_several_findings_of_one_module_in_order(tmp_path: Path) -> None:
     """A module's findings come module-wide first (by name), then scope by scope in source order."""
     source = (
         "import json\n"
@@ -251,7 +251,7 @@ def test_several_findings_of_one_module_in_order(mode: str, tmp_path: Path) -> N
     ]
 
 
-def test_syntax_error_stops_the_other_checks(mode: str, tmp_path: Path) -> None:
+def test_syntax_error_stops_the_other_checks(tmp_path: Path) -> None:
     """A module that does not compile gives that one finding, not its shadowing as well."""
     package = _write(tmp_path / "pkg", {"m.py": "import json\njson = 1\n\ndef f(a, a):\n    pass\n"})
     assert [_parts(problem)[1:] for problem in _audit(package)] == [
@@ -259,7 +259,7 @@ def test_syntax_error_stops_the_other_checks(mode: str, tmp_path: Path) -> None:
     ]
 
 
-def test_invalid_escape_is_found_under_the_default_warning_filters(mode: str, tmp_path: Path) -> None:
+def test_invalid_escape_is_found_under_the_default_warning_filters(tmp_path: Path) -> None:
     """Outside pytest (whose filters make every warning an error) the invalid escape is found all the same."""
     package = _write(tmp_path / "pkg", {"m.py": 'PATTERN = "\\d+"\n'})
     with warnings.catch_warnings():
@@ -273,7 +273,7 @@ def test_invalid_escape_is_found_under_the_default_warning_filters(mode: str, tm
 # The pointer of what a module was generated from
 
 
-def test_origin_pointer_is_passed_through(mode: str, tmp_path: Path) -> None:
+def test_origin_pointer_is_passed_through(tmp_path: Path) -> None:
     """Each problem carries the pointer its module's relative path maps to, or none; and the display name."""
     broken = "def f(a, a):\n    pass\n"
     package = _write(
@@ -297,7 +297,7 @@ def test_origin_pointer_is_passed_through(mode: str, tmp_path: Path) -> None:
 # The cap and the order
 
 
-def test_findings_are_capped_in_path_order(mode: str, tmp_path: Path) -> None:
+def test_findings_are_capped_in_path_order(tmp_path: Path) -> None:
     """Many broken modules give MAX_FINDINGS problems: those of the first modules in path order."""
     broken = "def f(a, a):\n    pass\n"
     relatives = [f"api/tag_{index % 3}/op_{index:02d}.py" for index in range(MAX_FINDINGS + 7)]
@@ -311,7 +311,7 @@ def test_findings_are_capped_in_path_order(mode: str, tmp_path: Path) -> None:
     assert problems[0].message.startswith("the generated module a_first.py ")
 
 
-def test_cap_counts_findings_not_modules(mode: str, tmp_path: Path) -> None:
+def test_cap_counts_findings_not_modules(tmp_path: Path) -> None:
     """The cap applies to findings: a module with many of them fills it on its own."""
     source = "".join(f"import os as n{index}\nn{index} = {index}\n" for index in range(MAX_FINDINGS + 5))
     package = _write(tmp_path / "pkg", {"a.py": source, "b.py": "def f(a, a):\n    pass\n"})
@@ -323,7 +323,7 @@ def test_cap_counts_findings_not_modules(mode: str, tmp_path: Path) -> None:
 # Bidirectional controls
 
 
-def test_bidi_controls_become_escapes(mode: str, tmp_path: Path) -> None:
+def test_bidi_controls_become_escapes(tmp_path: Path) -> None:
     """Every bidi control is rewritten as its escape: the file changes, the strings at run time do not."""
     controls = "".join(sorted(BIDI_CONTROLS))
     assert len(controls) == 14
@@ -345,7 +345,7 @@ def test_bidi_controls_become_escapes(mode: str, tmp_path: Path) -> None:
     assert (package / "clean.py").read_text(encoding="utf-8") == _CLEAN
 
 
-def test_bidi_controls_rewritten_in_broken_modules_too(mode: str, tmp_path: Path) -> None:
+def test_bidi_controls_rewritten_in_broken_modules_too(tmp_path: Path) -> None:
     """The rewrite happens before the checks: a broken module is neutralised and still reported."""
     source = 'NOTE = "\u202eevil"\n\n\ndef f(a, a):\n    pass\n'
     package = _write(tmp_path / "pkg", {"m.py": source})
@@ -355,7 +355,7 @@ def test_bidi_controls_rewritten_in_broken_modules_too(mode: str, tmp_path: Path
     assert (package / "m.py").read_text(encoding="utf-8") == source.replace("\u202e", "\\u202e")
 
 
-# Serial and parallel agree
+# Order and cap over a package of many modules
 
 
 def _mixed_package(package: Path) -> Path:
@@ -371,17 +371,13 @@ def _mixed_package(package: Path) -> Path:
     return _write(package, modules)
 
 
-def test_serial_and_parallel_give_the_same_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same package gives the same problems, in the same order, and the same rewritten files either way."""
+def test_problems_come_in_path_order_up_to_the_cap(tmp_path: Path) -> None:
+    """A package of clean and broken modules gives its findings in path order, capped, and rewrites bidi controls."""
     origins = {"models/a.py": "/components/schemas/A", "api/tag/op_3.py": "/paths/~1op3/get"}
-    monkeypatch.setenv("BEARER_CODEGEN_SERIAL", "1")
-    serial_package = _mixed_package(tmp_path / "serial" / "pkg")
-    serial = audit_package(serial_package, origins, DISPLAY)
-    monkeypatch.delenv("BEARER_CODEGEN_SERIAL")
-    parallel_package = _mixed_package(tmp_path / "parallel" / "pkg")
-    in_parallel = audit_package(parallel_package, origins, DISPLAY)
-    assert len(serial) == MAX_FINDINGS
-    assert [_parts(problem)[0] for problem in serial[:7]] == [
+    package = _mixed_package(tmp_path / "pkg")
+    problems = audit_package(package, origins, DISPLAY)
+    assert len(problems) == MAX_FINDINGS
+    assert [_parts(problem)[0] for problem in problems[:7]] == [
         "api/tag/op_3.py",
         "api/tag/op_4.py",
         "models/a.py",
@@ -390,13 +386,10 @@ def test_serial_and_parallel_give_the_same_problems(tmp_path: Path, monkeypatch:
         "models/c.py",
         "z.py",
     ]
-    assert in_parallel == serial
-    for relative in ("models/b.py", "api/tag/op_0.py"):
-        assert (parallel_package / relative).read_bytes() == (serial_package / relative).read_bytes()
-    assert (serial_package / "models/b.py").read_text(encoding="utf-8") == 'NOTE = "\\u2066b\\u2069"\n'
+    assert (package / "models/b.py").read_text(encoding="utf-8") == 'NOTE = "\\u2066b\\u2069"\n'
 
 
-def test_meant_redefinitions_are_not_findings(mode: str, tmp_path: Path) -> None:
+def test_meant_redefinitions_are_not_findings(tmp_path: Path) -> None:
     """Valid code that binds a name again on purpose: ``import a.b`` after ``import a``, a property's
     setter, ``typing.overload``, a parameter normalised from its own value."""
     source = (
@@ -425,7 +418,7 @@ def test_meant_redefinitions_are_not_findings(mode: str, tmp_path: Path) -> None
     assert _audit(package) == []
 
 
-def test_a_bidi_control_in_a_raw_string_is_a_finding(mode: str, tmp_path: Path) -> None:
+def test_a_bidi_control_in_a_raw_string_is_a_finding(tmp_path: Path) -> None:
     """In a raw string the escape would be six characters, not the control: refused instead of changed."""
     package = _write(tmp_path / "pkg", {"m.py": 'PATTERN = r"a\u202eb"\n'})
     assert [_parts(problem)[1:] for problem in _audit(package)] == [

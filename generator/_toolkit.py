@@ -1,0 +1,39 @@
+"""Where the toolkit's parts are: the templates, the token-lifecycle runtime, the generator's own sources."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import attrs
+
+__all__ = ["RUNTIME_PACKAGE", "Toolkit"]
+
+RUNTIME_PACKAGE = "_token_lifecycle"
+"""Name of the embedded copy of the token-lifecycle runtime inside every generated package."""
+
+
+@attrs.frozen
+class Toolkit:
+    """Where the templates, the runtime and the generator's own sources are."""
+
+    templates: Path
+    generator: Path
+
+    @property
+    def runtime(self) -> Path:
+        """The canonical token-lifecycle runtime, embedded verbatim into every client."""
+        return self.templates / "runtime" / "token_lifecycle.py"
+
+    @classmethod
+    def locate(cls) -> Toolkit:
+        """The checkout's ``templates/`` beside ``generator/``, or the copy inside an installed wheel."""
+        generator = Path(__file__).resolve().parent
+        for templates in (generator.parent / "templates", generator / "_templates"):
+            if (templates / "runtime").is_dir():
+                return cls(templates=templates, generator=generator)
+        raise RuntimeError(f"bearer-codegen is installed without its templates (looked beside {generator})")
+
+    def embed_runtime(self, package_dir: Path) -> None:
+        """Copy the runtime verbatim into ``package_dir`` as its ``_token_lifecycle`` module."""
+        shutil.copyfile(self.runtime, package_dir / f"{RUNTIME_PACKAGE}.py")
