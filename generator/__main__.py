@@ -59,7 +59,7 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     )
     # Naming the word anywhere (even as an option's value) only costs the import.
     if "diff" in argv:
-        from ._diff import add_diff_arguments
+        from ._diff_cli import add_diff_arguments
 
         add_diff_arguments(diff)
     if "serve" in argv:
@@ -111,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
 
         return serve(args)
     if args.command == "diff":
-        from ._diff import run_diff
+        from ._diff_cli import run_diff
 
         return run_diff(args)
     root: Path = args.root
