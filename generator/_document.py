@@ -318,13 +318,14 @@ def _follow(document: Document, ref: str, display: str, where: str) -> Problem |
         ref = next_ref
 
 
-_PATH_PARAMETER = re.compile(r"\{[^}]*\}")
+_PATH_PARAMETER = re.compile(r"\{+[^{}]*\}+")
 
 
 def path_shape(path: str) -> str:
     """A path template with its parameter names blanked (``/a/{id}`` → ``/a/{}``).
 
     openapi-python-client renames path parameters (``{monitorId}`` → ``{monitor_id}``), and a
-    rename is not a change of operation: paths are compared by shape.
+    rename is not a change of operation: paths are compared by shape. Doubled braces count as one
+    template: a renamed endpoint path escapes literal braces that way (see ``_names``).
     """
     return _PATH_PARAMETER.sub("{}", path)

@@ -31,6 +31,7 @@ from openapi_python_client.parser.properties import EnumProperty, LiteralEnumPro
 from openapi_python_client.schema.untrusted_string import UntrustedString
 from openapi_python_client.strings import PythonIdentifier, snake_case
 
+from ._document import path_shape
 from ._jsonish import as_list, as_mapping
 from ._pointer import join_pointer
 from ._problems import Problem, Severity
@@ -343,21 +344,17 @@ def _describe(endpoint: Endpoint) -> str:
 
 
 def _paths_by_shape(document: Mapping[str, Any]) -> dict[str, str]:
-    """Each path's shape (see :func:`_shape`) → the first path of the document with that shape."""
+    """Each path's shape (see :func:`path_shape`) → the first path of the document with that shape."""
     paths: dict[str, str] = {}
     for path in as_mapping(document.get("paths")):
-        paths.setdefault(_shape(str(path)), str(path))
+        paths.setdefault(path_shape(str(path)), str(path))
     return paths
 
 
 def _operation_pointer(paths_by_shape: Mapping[str, str], endpoint: Endpoint, field: str) -> str:
     """The operation's pointer (or one of its fields'); paths are matched by shape, as parameters were renamed."""
-    path = paths_by_shape.get(_shape(endpoint.path.get_untrusted_value()))
+    path = paths_by_shape.get(path_shape(endpoint.path.get_untrusted_value()))
     if path is None:
         return ""
     return join_pointer("/paths", path, endpoint.method.lower(), *([field] if field else []))
 
-
-def _shape(path: str) -> str:
-    """A path with every template (doubled braces included) replaced by ``{}``."""
-    return re.sub(r"\{+[^{}]*\}+", "{}", path)
