@@ -357,4 +357,3 @@ def _operation_pointer(paths_by_shape: Mapping[str, str], endpoint: Endpoint, fi
     if path is None:
         return ""
     return join_pointer("/paths", path, endpoint.method.lower(), *([field] if field else []))
-
