@@ -12,26 +12,23 @@ import token_lifecycle
 from token_lifecycle import (
     ADVISORY_REFRESH_SECONDS,
     MANDATORY_REFRESH_SECONDS,
-    MISSING,
     AuthError,
     Credentials,
     CredentialsError,
     InsecureTransportError,
     LoginError,
     LoginResult,
-    Need,
     ServiceLimitError,
     TokenRejectedError,
     TokenState,
     UnreplayableRequestError,
     fingerprint,
-    is_loopback,
-    join_url,
-    origin,
     read_login_response,
     resolve_json_pointer,
-    safe_url,
 )
+from token_lifecycle._login import MISSING
+from token_lifecycle._state import Need
+from token_lifecycle._urls import is_loopback, join_url, origin, safe_url
 
 from ._support import BASE_URL, make_lifecycle, query_login
 
@@ -249,8 +246,6 @@ def test_package_all_is_sorted_and_complete() -> None:
 
 def test_quiet_fast_path_still_notices_the_advisory_window() -> None:
     """After many cheap checks inside the token's quiet period, crossing into the advisory window is noticed."""
-    from token_lifecycle import Need, TokenState
-
     state = TokenState(token="t", obtained_at=0.0, expires_at=18 * 3600.0)
     assert state.advisory_at(900.0) == 18 * 3600.0 - 900.0
     assert state.need(state.advisory_at(900.0) - 1, advisory_window=900.0, mandatory_window=300.0) is Need.NOTHING

@@ -1,6 +1,6 @@
 """The runtime's value classes: immutable, equal and hashed by their fields, copied and pickled whole,
-and shown without secrets. They are built by hand (the Value class of token_lifecycle.py) to keep imports cheap;
-these tests pin what attrs used to give them."""
+and shown without secrets. They are frozen, slotted dataclasses (the Value base of token_lifecycle/_values.py);
+these tests pin what the hand-written classes and attrs before them gave."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from token_lifecycle import (
     RetryPolicy,
     StoredToken,
     TokenState,
-    Value,
 )
+from token_lifecycle._values import Value
 
 SECRET = "s3cr3t-t0ken-value"
 

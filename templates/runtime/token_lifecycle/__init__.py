@@ -1,0 +1,94 @@
+"""Token lifecycle for generated API clients: log in, inject the token, refresh it, recover from 401.
+
+Spec-agnostic and self-contained (stdlib and httpx): the generator copies this package verbatim into
+each client as ``<client_package>/_token_lifecycle/``; everything API-specific is passed in by the
+client's ``client.py``. Its modules import one another relatively, so the package works under any name.
+
+One concern per module, in the order they build on each other:
+
+- ``_errors``       the exceptions (catch `AuthError`)
+- ``_values``       the base of the frozen value types, whose reprs never show a secret
+- ``_urls``         joining URLs, the loopback rule, URLs safe to log
+- ``_redaction``    token fingerprints and the log filter that hides secrets
+- ``_credentials``  user name and password
+- ``_state``        a token's lifetime and the refresh windows (pure values)
+- ``_login``        the login operation as data: its request, its response
+- ``_stores``       where a token lives between logins (memory, or a file shared by processes)
+- ``_retry``        retries of service-limit answers (503), at the transport layer
+- ``_keeper``       the token of one lifecycle and every decision about it
+- ``_flow``         the one sequence of those decisions, as steps, for the sync and the async flow
+- ``_auth``         `TokenLifecycle`, the ``httpx.Auth`` that drives the steps
+
+Import from the package, not from its modules: the names below are the public ones.
+"""
+
+from __future__ import annotations
+
+from ._auth import DEFAULT_INVALID_ON, DEFAULT_LOGGER_NAME, STORE_LOCK_POLL_SECONDS, TokenLifecycle
+from ._credentials import Credentials
+from ._errors import (
+    AuthError,
+    CredentialsError,
+    InsecureTransportError,
+    LoginError,
+    ServiceLimitError,
+    TokenRejectedError,
+    UnreplayableRequestError,
+)
+from ._login import LoginCall, LoginResult, read_login_response, resolve_json_pointer
+from ._redaction import MAX_REMEMBERED_TOKENS, SecretRedactionFilter, fingerprint, install_redaction_filter
+from ._retry import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_BASE_DELAY,
+    DEFAULT_MAX_DELAY,
+    DEFAULT_MAX_TOTAL,
+    DEFAULT_RETRY_AFTER_CAP,
+    DEFAULT_RETRY_STATUSES,
+    AsyncRetryTransport,
+    RetryPolicy,
+    RetryTransport,
+    parse_retry_after,
+)
+from ._state import ADVISORY_REFRESH_SECONDS, MANDATORY_REFRESH_SECONDS, LifecycleStats, TokenState
+from ._stores import FileTokenStore, MemoryTokenStore, StoredToken, TokenStore
+
+__all__ = [
+    "ADVISORY_REFRESH_SECONDS",
+    "DEFAULT_ATTEMPTS",
+    "DEFAULT_BASE_DELAY",
+    "DEFAULT_INVALID_ON",
+    "DEFAULT_LOGGER_NAME",
+    "DEFAULT_MAX_DELAY",
+    "DEFAULT_MAX_TOTAL",
+    "DEFAULT_RETRY_AFTER_CAP",
+    "DEFAULT_RETRY_STATUSES",
+    "MANDATORY_REFRESH_SECONDS",
+    "MAX_REMEMBERED_TOKENS",
+    "STORE_LOCK_POLL_SECONDS",
+    "AsyncRetryTransport",
+    "AuthError",
+    "Credentials",
+    "CredentialsError",
+    "FileTokenStore",
+    "InsecureTransportError",
+    "LifecycleStats",
+    "LoginCall",
+    "LoginError",
+    "LoginResult",
+    "MemoryTokenStore",
+    "RetryPolicy",
+    "RetryTransport",
+    "SecretRedactionFilter",
+    "ServiceLimitError",
+    "StoredToken",
+    "TokenLifecycle",
+    "TokenRejectedError",
+    "TokenState",
+    "TokenStore",
+    "UnreplayableRequestError",
+    "fingerprint",
+    "install_redaction_filter",
+    "parse_retry_after",
+    "read_login_response",
+    "resolve_json_pointer",
+]

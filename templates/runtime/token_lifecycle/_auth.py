@@ -1,0 +1,413 @@
+"""`TokenLifecycle`, an ``httpx.Auth`` that logs in, injects the token, refreshes it and recovers from 401.
+
+This module holds the public face (constructor, views, redirect guard and event hooks) and the two
+drivers of the auth flow. Both drivers run the same decisions, `._flow.auth_steps`, over the same
+`._keeper.TokenKeeper`; they differ only in how they wait (threading or asyncio locks) and read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import math
+import sys
+import threading
+import time
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import httpx
+
+from ._credentials import Credentials
+from ._errors import InsecureTransportError
+from ._flow import Hold, Read, Send, auth_steps
+from ._keeper import TokenKeeper
+from ._login import LoginCall, is_header_safe
+from ._redaction import SecretRedactionFilter, install_redaction_filter
+from ._state import ADVISORY_REFRESH_SECONDS, MANDATORY_REFRESH_SECONDS, LifecycleStats
+from ._stores import MemoryTokenStore, TokenStore
+from ._urls import origin, safe_url
+
+if TYPE_CHECKING:
+    import asyncio
+
+
+#: An httpx event hook of a sync client: called with each request, or each response.
+EventHook: TypeAlias = Callable[[Any], Any]
+#: An httpx event hook of an async client: a coroutine function, awaited.
+AsyncEventHook: TypeAlias = Callable[[Any], Awaitable[Any]]
+
+#: Statuses that mean "this token is no longer valid".
+DEFAULT_INVALID_ON = frozenset({401})
+
+#: Logger used when the caller names none; generated clients pass ``"<package>.auth"``.
+DEFAULT_LOGGER_NAME = "token_lifecycle"
+
+#: Seconds between two tries of a busy store lock in the async flow (which must not block the loop).
+STORE_LOCK_POLL_SECONDS = 0.05
+
+
+def _may_block_here() -> bool:
+    """Whether a sync flow may wait for the store's lock: not on a thread that runs an event loop.
+
+    A sync client called from async code would otherwise wait for a login that its own (blocked)
+    loop holds the lock for: it logs in without the lock instead.
+    """
+    if "asyncio" not in sys.modules:
+        return True  # never imported, so no loop runs anywhere (and importing it costs ~10 ms)
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return True
+    return False
+
+
+class TokenLifecycle(httpx.Auth):
+    """Pass as ``auth=`` to an httpx client: it logs in lazily, injects the token and keeps it fresh.
+
+    Lifecycle of a request:
+
+    1. Requests to another origin than ``base_url`` pass through untouched: the token only goes to the
+       service. Plain ``http://`` to a non-loopback host is refused (`InsecureTransportError`) unless
+       ``allow_insecure_http``.
+    2. No token, an expired one, or one inside the *mandatory* window: every caller waits on the lock;
+       the first re-checks, consults the store and logs in; the rest find the fresh token (single flight).
+       A failure raises `LoginError`.
+    3. Inside the *advisory* window: exactly one caller (non-blocking acquire) refreshes while the others
+       keep sending the still-valid token. A failure is logged at WARNING and the current token is kept.
+    4. A status in ``invalid_on``: the token that request carried is invalidated only if it is still
+       the current one (compare-and-invalidate), one caller logs in, and the request is replayed once.
+       A second invalid status raises `TokenRejectedError`; a streaming body raises
+       `UnreplayableRequestError` instead of a replay.
+
+    The login request is *yielded* from the flow, so it travels through the same client, transport,
+    proxies and TLS settings as every call; it never carries the token header. Lifetimes count from the
+    arrival of the login response on ``clock`` (monotonic). ``sync_auth_flow`` serialises logins with a
+    ``threading.Lock``, ``async_auth_flow`` with one ``asyncio.Lock`` per event loop, and both log in
+    under the store's lock, so that sync and async clients (or event loops) sharing one lifecycle log
+    in once between them: the later one adopts the token the store holds. A sync call made on a thread
+    that runs an event loop does not wait for that lock (a login of that same loop may hold it).
+
+    ``token`` is a static token for users who already hold one: it never expires on its own, and without
+    ``credentials`` a rejection raises `TokenRejectedError`. ``store`` (default `MemoryTokenStore`) is
+    consulted before every login and written after it, under its ``lock()``; a `FileTokenStore` thereby
+    lets the processes of one machine share one login. ``wall_clock`` only converts expiry to and from
+    the store's wall-clock form. Every secret (password, static and issued tokens) is registered with
+    the shared `SecretRedactionFilter`, installed on the httpx/httpcore loggers and on ``logger_name``.
+
+    Transport errors while the login request is on the wire are raised by httpx outside this flow, so
+    they reach the caller even for an advisory refresh.
+
+    A flow cannot see the redirects httpx follows: pass ``event_hooks=lifecycle.event_hooks()`` (or
+    `async_event_hooks`) to the client as well, so that `redirect_guard` keeps the token and password
+    from following a redirect to another origin.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | httpx.URL,
+        login: LoginCall | None,
+        credentials: Credentials | None = None,
+        token: str | None = None,
+        header_name: str,
+        scheme: str | None,
+        lifetime: float,
+        invalid_on: frozenset[int] = DEFAULT_INVALID_ON,
+        advisory_window: float = ADVISORY_REFRESH_SECONDS,
+        mandatory_window: float = MANDATORY_REFRESH_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        store: TokenStore | None = None,
+        logger_name: str = DEFAULT_LOGGER_NAME,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        if credentials is not None and login is None:
+            raise ValueError("credentials need a login call to be used")
+        if token is None and credentials is None:
+            raise ValueError("give credentials (with a login call) or a token")
+        if not (lifetime > 0 and math.isfinite(lifetime)):
+            raise ValueError(f"lifetime must be a positive number of seconds, got {lifetime!r}")
+        if not 0 <= mandatory_window <= advisory_window:
+            raise ValueError("windows must satisfy 0 <= mandatory_window <= advisory_window")
+        if not header_name:
+            raise ValueError("header_name must not be empty")
+        if token is not None and not is_header_safe(token):
+            # Say what is wrong without echoing the value.
+            raise ValueError("token must be non-empty visible ASCII (no spaces or line breaks)")
+
+        self._base_url = httpx.URL(base_url)
+        self._origin = origin(self._base_url)
+        self._credentials = credentials
+        self._header_name = header_name
+        # Headers this lifecycle fills with a secret: removed from requests to other origins.
+        self._secret_headers = (header_name, *(() if login is None else login.password_headers()))
+        self._logger = logging.getLogger(logger_name)
+        self._redaction: SecretRedactionFilter = install_redaction_filter(logger_name)
+        self._keeper = TokenKeeper(
+            base_url=self._base_url,
+            login=login,
+            credentials=credentials,
+            token=token,
+            header_name=header_name,
+            scheme=scheme,
+            lifetime=float(lifetime),
+            invalid_on=frozenset(invalid_on),
+            advisory_window=float(advisory_window),
+            mandatory_window=float(mandatory_window),
+            clock=clock,
+            wall_clock=wall_clock,
+            store=store if store is not None else MemoryTokenStore(),
+            logger=self._logger,
+            allow_insecure_http=allow_insecure_http,
+            redaction=self._redaction,
+        )
+        # Single flight of logins in sync flows; held across the yielded login request.
+        self._sync_lock = threading.Lock()
+        # asyncio locks bind to the loop that first waits on them: one lock per running loop.
+        self._async_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._async_locks_lock = threading.Lock()  # guards _async_locks; never held across a yield
+
+        pinned = [secret for secret in (token, credentials.password if credentials else None) if secret]
+        for secret in pinned:
+            self._redaction.pin(secret)
+        for secret in pinned:
+            # Unpin when the lifecycle is collected; finalize holds the secret, not the lifecycle.
+            weakref.finalize(self, self._redaction.unpin_later, secret)
+
+    # -- public read-only views ------------------------------------------------------------------
+
+    @property
+    def stats(self) -> LifecycleStats:
+        """Return a snapshot of the counters (logins, proactive refreshes, invalidations, replays, ...)."""
+        return self._keeper.stats
+
+    @property
+    def token_fingerprint(self) -> str | None:
+        """Return ``fingerprint()`` of the current token, or None when there is none."""
+        return self._keeper.token_fingerprint
+
+    def invalidate(self) -> None:
+        """Drop the current token so that the next request logs in (e.g. after a password change)."""
+        self._keeper.invalidate()
+
+    def __repr__(self) -> str:
+        user = None if self._credentials is None else self._credentials.username
+        return (
+            f"<TokenLifecycle base_url={safe_url(self._base_url)!r} user={user!r} "
+            f"token={self.token_fingerprint} header={self._header_name!r}>"
+        )
+
+    # -- event hooks: secrets stay with the service -----------------------------------------------
+
+    def redirect_guard(self, request: httpx.Request) -> None:
+        """An httpx ``request`` event hook: no password or token goes to another origin than the service.
+
+        httpx drops ``Authorization`` when it follows a redirect to another origin, but keeps every other
+        header: a token in a custom header (Synthetic Classic's ``Authentication``), or a password that
+        the login sends in a header, would reach the redirect's target. This hook removes those headers
+        from any request to another origin than ``base_url``, and refuses the request with
+        `InsecureTransportError` when a password or token is still in it (its URL, a header or the body
+        of a redirected login). The generated ``AuthenticatedClient`` installs it through `event_hooks`.
+        """
+        if origin(request.url) == self._origin:
+            return
+        for name in self._secret_headers:
+            value = request.headers.get(name)
+            if value is not None and self._redaction.redact(value) != value:
+                del request.headers[name]
+                self._logger.warning(
+                    "removed the %s header from a request to %s, another origin than the service",
+                    name,
+                    safe_url(request.url),
+                )
+        if self._carries_secret(request):
+            raise InsecureTransportError(
+                f"refusing to send a password or token to {safe_url(request.url)}: another origin than the "
+                "service (a followed redirect?)",
+                url=safe_url(request.url),
+            )
+
+    async def async_redirect_guard(self, request: httpx.Request) -> None:
+        """`redirect_guard` for ``httpx.AsyncClient``, which awaits its event hooks."""
+        self.redirect_guard(request)
+
+    def event_hooks(self, hooks: Mapping[str, Iterable[EventHook]] | None = None) -> dict[str, list[EventHook]]:
+        """The ``event_hooks`` of an ``httpx.Client`` that uses this lifecycle, around your own ``hooks``.
+
+        `redirect_guard` comes first. Your hooks then see every request and response, the login's
+        included; when one of them raises, any password or token is removed from the exception's
+        message first (``response.raise_for_status()`` would otherwise print a login URL that carries
+        the password).
+        """
+        hooks = hooks or {}
+        return {
+            "request": [self.redirect_guard, *(self._shielded(hook) for hook in hooks.get("request", ()))],
+            "response": [self._shielded(hook) for hook in hooks.get("response", ())],
+        }
+
+    def async_event_hooks(
+        self, hooks: Mapping[str, Iterable[AsyncEventHook]] | None = None
+    ) -> dict[str, list[AsyncEventHook]]:
+        """`event_hooks` for an ``httpx.AsyncClient``: the hooks are coroutine functions."""
+        hooks = hooks or {}
+        return {
+            "request": [
+                self.async_redirect_guard,
+                *(self._async_shielded(hook) for hook in hooks.get("request", ())),
+            ],
+            "response": [self._async_shielded(hook) for hook in hooks.get("response", ())],
+        }
+
+    def _shielded(self, hook: EventHook) -> EventHook:
+        @functools.wraps(hook)
+        def shielded(event: Any) -> Any:
+            try:
+                return hook(event)
+            except Exception as exc:
+                self._redact_exception(exc)
+                raise
+
+        return shielded
+
+    def _async_shielded(self, hook: AsyncEventHook) -> AsyncEventHook:
+        @functools.wraps(hook)
+        async def shielded(event: Any) -> Any:
+            try:
+                return await hook(event)
+            except Exception as exc:
+                self._redact_exception(exc)
+                raise
+
+        return shielded
+
+    def _redact_exception(self, exc: BaseException) -> None:
+        # The same exception, raised on: its type and attributes stay, its message loses the secrets.
+        exc.args = tuple(self._redaction.redact(arg) if isinstance(arg, str) else arg for arg in exc.args)
+
+    def _carries_secret(self, request: httpx.Request) -> bool:
+        texts = [str(request.url), *(value for _, value in request.headers.multi_items())]
+        if isinstance(request.stream, httpx.ByteStream):  # a body in memory; a stream is never consumed here
+            texts.append(b"".join(request.stream).decode("utf-8", "replace"))
+        return any(self._redaction.redact(text) != text for text in texts)
+
+    # -- the two drivers of `auth_steps` ----------------------------------------------------------
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Authenticate ``request`` for ``httpx.Client``; logins are serialised by a threading lock."""
+        steps = auth_steps(self._keeper, request)
+        held: list[AbstractContextManager[bool]] = []  # the locks taken, the last one on top
+        answer: object = None
+        try:
+            while True:
+                try:
+                    step = steps.send(answer)
+                except StopIteration:
+                    return
+                answer = None
+                if isinstance(step, Send):
+                    answer = yield step.request
+                elif isinstance(step, Read):
+                    step.response.read()
+                elif isinstance(step, Hold):
+                    lock = self._sync_hold(step)
+                    answer = lock.__enter__()
+                    held.append(lock)
+                else:
+                    held.pop().__exit__(None, None, None)
+        finally:
+            steps.close()
+            while held:
+                held.pop().__exit__(None, None, None)
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Authenticate ``request`` for ``httpx.AsyncClient``; logins are serialised by an asyncio lock."""
+        steps = auth_steps(self._keeper, request)
+        held: list[AbstractAsyncContextManager[bool]] = []  # the locks taken, the last one on top
+        answer: object = None
+        try:
+            while True:
+                try:
+                    step = steps.send(answer)
+                except StopIteration:
+                    return
+                answer = None
+                if isinstance(step, Send):
+                    answer = yield step.request
+                elif isinstance(step, Read):
+                    await step.response.aread()
+                elif isinstance(step, Hold):
+                    lock = self._async_hold(step)
+                    answer = await lock.__aenter__()
+                    held.append(lock)
+                else:
+                    await held.pop().__aexit__(None, None, None)
+        finally:
+            steps.close()
+            while held:
+                await held.pop().__aexit__(None, None, None)
+
+    # -- locks -----------------------------------------------------------------------------------
+
+    def _sync_hold(self, step: Hold) -> AbstractContextManager[bool]:
+        if step.lock == "store":
+            # A sync call on a thread that runs an event loop does not wait: that loop may hold the lock.
+            return self._keeper.store.lock(blocking=step.blocking and _may_block_here())
+        return _held(self._sync_lock, blocking=step.blocking)
+
+    def _async_hold(self, step: Hold) -> AbstractAsyncContextManager[bool]:
+        if step.lock == "store":
+            return self._async_store_lock(blocking=step.blocking)
+        return _async_held(self._async_lock(), blocking=step.blocking)
+
+    def _async_lock(self) -> asyncio.Lock:
+        import asyncio  # only async users pay for importing asyncio (import time of the client)
+
+        loop = asyncio.get_running_loop()
+        with self._async_locks_lock:
+            lock = self._async_locks.get(loop)
+            if lock is None:
+                # Forget the locks of closed loops (e.g. one asyncio.run() per test) so none piles up.
+                self._async_locks = {key: value for key, value in self._async_locks.items() if not key.is_closed()}
+                lock = self._async_locks[loop] = asyncio.Lock()
+            return lock
+
+    @contextlib.asynccontextmanager
+    async def _async_store_lock(self, *, blocking: bool) -> AsyncIterator[bool]:
+        # Poll the non-blocking form so that a lock held by another process never blocks the event loop.
+        while True:
+            with self._keeper.store.lock(blocking=False) as held:
+                if held or not blocking:
+                    yield held
+                    return
+            import asyncio  # only async users pay for importing asyncio (import time of the client)
+
+            await asyncio.sleep(STORE_LOCK_POLL_SECONDS)
+
+
+@contextlib.contextmanager
+def _held(lock: threading.Lock, *, blocking: bool) -> Iterator[bool]:
+    """Hold ``lock`` (yield False at once if non-blocking and busy)."""
+    if not lock.acquire(blocking=blocking):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
+@contextlib.asynccontextmanager
+async def _async_held(lock: asyncio.Lock, *, blocking: bool) -> AsyncIterator[bool]:
+    """Hold ``lock`` (yield False at once if non-blocking and busy)."""
+    if not blocking and lock.locked():
+        yield False
+        return
+    # With the lock free, acquire() returns without suspending: a non-blocking acquire.
+    async with lock:
+        yield True

@@ -1,0 +1,73 @@
+"""The runtime's exceptions. Catch `AuthError` to handle every authentication failure.
+
+The tree::
+
+    Exception
+    ├── AuthError                     the client could not authenticate a request
+    │   ├── CredentialsError          credentials are missing (e.g. an unset environment variable)
+    │   ├── InsecureTransportError    refused to send credentials or a token over plain http
+    │   ├── LoginError                the login operation failed or answered an unexpected shape
+    │   ├── TokenRejectedError        the service rejected a token the client cannot replace
+    │   └── UnreplayableRequestError  a rejected request had a streaming body that cannot be sent twice
+    └── ServiceLimitError             the service kept answering a retryable status (e.g. 503)
+
+No message, attribute or ``repr`` of these exceptions contains a password or a token: they name the
+user, the status and a token fingerprint (``tok:1a2b3c4d``) instead, and URLs lose their query string.
+"""
+
+from __future__ import annotations
+
+
+class AuthError(Exception):
+    """Catch this to handle any failure to authenticate a request."""
+
+
+class CredentialsError(AuthError):
+    """Set the named credential source (e.g. the environment variable) and try again."""
+
+
+class InsecureTransportError(AuthError):
+    """Use https, a loopback host, or pass ``allow_insecure_http=True`` to send secrets over plain http."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message)
+        #: The refused URL without user info or query string.
+        self.url = url
+
+
+class LoginError(AuthError):
+    """Check the credentials and the login operation; ``status_code`` is None when the shape was wrong."""
+
+    def __init__(self, message: str, *, username: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.username = username
+        self.status_code = status_code
+
+
+class TokenRejectedError(AuthError):
+    """The service rejected the token even after a fresh login, or a static token with no way to log in."""
+
+    def __init__(self, message: str, *, status_code: int, token_fingerprint: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        #: ``fingerprint(token)`` of the rejected token, never the token itself.
+        self.token_fingerprint = token_fingerprint
+
+
+class UnreplayableRequestError(AuthError):
+    """Send the request again: its token was rejected and its streaming body could not be replayed."""
+
+    def __init__(self, message: str, *, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class ServiceLimitError(Exception):
+    """Back off and retry later: the service kept answering a retryable status after every attempt."""
+
+    def __init__(self, message: str, *, attempts: int, last_status: int, url: str) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.last_status = last_status
+        #: The request URL without user info or query string.
+        self.url = url

@@ -1,0 +1,132 @@
+"""The one sequence of decisions of the auth flow, shared by the sync and the async driver.
+
+`auth_steps` walks a request through "begin → log in → finish" and the 401 replay, and yields a
+`Step` wherever it needs the outside world: a request sent, a response read, a lock taken or given
+back. A driver (``TokenLifecycle.sync_auth_flow`` or ``async_auth_flow``) carries out each step in its
+own way (threading or asyncio locks, ``read()`` or ``aread()``) and answers it:
+
+===========  ===============================================  ============================
+step         the driver                                        and resumes the steps with
+===========  ===============================================  ============================
+`Send`       yields the request to httpx                       the response (body unread)
+`Read`       reads the response body                           None
+`Hold`       takes the flow's or the store's lock              whether it got the lock
+`RELEASE`    gives back the lock taken last                    None
+===========  ===============================================  ============================
+
+Every `Hold` is followed by one `RELEASE`, whether the lock was got or not. When the steps raise, the
+driver gives back every lock it still holds: the steps themselves never clean up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Generator
+from typing import Any, Literal, TypeAlias
+
+import httpx
+
+from ._errors import LoginError
+from ._keeper import TokenKeeper
+from ._state import Need, TokenState
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Send:
+    """Send ``request`` through the client; resume with its response, body unread."""
+
+    request: httpx.Request
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Read:
+    """Read ``response``'s body (returning its connection to the pool); resume with None."""
+
+    response: httpx.Response
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Hold:
+    """Take a lock; resume with whether it was got (a blocking take may still fail, see the drivers).
+
+    ``"flow"`` is the single flight of logins of this lifecycle; ``"store"`` is the token store's lock,
+    held around "load → log in → save" so that every user of the store logs in once.
+    """
+
+    lock: Literal["flow", "store"]
+    blocking: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Release:
+    """Give back the lock taken last; resume with None."""
+
+
+RELEASE = Release()
+
+Step: TypeAlias = Send | Read | Hold | Release
+#: What `auth_steps` yields, what it is resumed with (see the table above), and what it returns.
+Steps: TypeAlias = Generator[Step, Any, None]
+
+
+def auth_steps(keeper: TokenKeeper, request: httpx.Request) -> Steps:
+    """Authenticate ``request``: the decisions of `TokenLifecycle`, as steps for a driver."""
+    if not keeper.applies_to(request):
+        yield Send(request)
+        return
+    need, state = keeper.assess()
+    if state is None or need is Need.MANDATORY:
+        # Every caller waits; the first re-checks and logs in, the rest find its token (single flight).
+        yield Hold("flow", blocking=True)
+        need, state = keeper.assess()
+        if state is None or need is Need.MANDATORY:
+            yield Hold("store", blocking=True)
+            state = yield from _refresh(keeper, request, need, state, rejected=None)
+            yield RELEASE
+        yield RELEASE
+    elif need is Need.ADVISORY:
+        # Exactly one caller refreshes; the others keep sending the still valid token.
+        if (yield Hold("flow", blocking=False)) and keeper.assess()[0] is not Need.NOTHING:
+            if (yield Hold("store", blocking=False)):
+                try:
+                    state = yield from _refresh(keeper, request, need, state, rejected=None)
+                except LoginError:
+                    keeper.log_advisory_failure(state)
+            yield RELEASE
+        yield RELEASE
+
+    sent = state.token
+    keeper.apply(request, sent)
+    response: httpx.Response = yield Send(request)
+    if response.status_code not in keeper.invalid_on:
+        return
+    yield Read(response)  # return the connection to the pool before waiting on the lock
+    keeper.on_rejected(request, response, sent)
+    yield Hold("flow", blocking=True)
+    need, current = keeper.assess()
+    if current is None or current.token == sent or need is Need.MANDATORY:
+        yield Hold("store", blocking=True)
+        current = yield from _refresh(keeper, request, need, current, rejected=sent)
+        yield RELEASE
+    yield RELEASE
+    keeper.replay(request, response, current)
+    response = yield Send(request)
+    if response.status_code in keeper.invalid_on:
+        raise keeper.rejected_again(request, response, current)
+
+
+def _refresh(
+    keeper: TokenKeeper,
+    request: httpx.Request,
+    need: Need,
+    current: TokenState | None,
+    *,
+    rejected: str | None,
+) -> Generator[Step, Any, TokenState]:
+    """Begin → log in → finish: adopt the store's token, or send the login request and read its answer."""
+    outcome = keeper.begin_refresh(request, need, current, rejected=rejected)
+    if isinstance(outcome, TokenState):
+        return outcome
+    response: httpx.Response = yield Send(outcome)
+    yield Read(response)
+    return keeper.finish_login(response, need, current, rejected=rejected)

@@ -1,0 +1,338 @@
+"""The token of one lifecycle and every decision about it: when to refresh, whom to trust, what to count.
+
+`TokenKeeper` never waits and never sends: it says what the token needs, builds the login request,
+reads the login response, adopts a token from the store, compare-and-invalidates a rejected token and
+counts it all. The one sequence of these decisions lives in `._flow`; `TokenLifecycle` only drives it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import threading
+from collections import Counter, deque
+from collections.abc import Callable
+
+import httpx
+
+from ._credentials import Credentials
+from ._errors import AuthError, InsecureTransportError, LoginError, TokenRejectedError, UnreplayableRequestError
+from ._login import LoginCall, read_login_response
+from ._redaction import SecretRedactionFilter, fingerprint
+from ._state import LifecycleStats, Need, TokenState
+from ._stores import StoredToken, TokenStore
+from ._urls import is_loopback, origin, safe_url
+
+#: How many rejected tokens the lifecycle remembers so that it never takes one back from the store.
+REJECTED_TOKENS_REMEMBERED = 16
+
+#: Request headers the login request borrows from the request that triggered it.
+LOGIN_INHERITED_HEADERS = ("User-Agent",)
+
+#: Request extensions the login request borrows: without the client's timeouts a login could hang forever.
+LOGIN_INHERITED_EXTENSIONS = ("timeout",)
+
+
+def _is_replayable(request: httpx.Request) -> bool:
+    # A body held in memory can be sent again; a streaming body was consumed by the first send.
+    return isinstance(request.stream, httpx.ByteStream)
+
+
+class TokenKeeper:
+    """Hold one lifecycle's token, counters and store, and decide about them (no waiting, no I/O but the store)."""
+
+    def __init__(
+        self,
+        *,
+        base_url: httpx.URL,
+        login: LoginCall | None,
+        credentials: Credentials | None,
+        token: str | None,
+        header_name: str,
+        scheme: str | None,
+        lifetime: float,
+        invalid_on: frozenset[int],
+        advisory_window: float,
+        mandatory_window: float,
+        clock: Callable[[], float],
+        wall_clock: Callable[[], float],
+        store: TokenStore,
+        logger: logging.Logger,
+        allow_insecure_http: bool,
+        redaction: SecretRedactionFilter,
+    ) -> None:
+        self._base_url = base_url
+        self._origin = origin(base_url)
+        self._quiet: tuple[TokenState | None, float] = (None, -math.inf)
+        self._login = login
+        self._credentials = credentials
+        self._header_name = header_name
+        self._scheme = scheme
+        self._lifetime = lifetime
+        #: Statuses that mean "this token is no longer valid".
+        self.invalid_on = invalid_on
+        self._advisory_window = advisory_window
+        self._mandatory_window = mandatory_window
+        self._clock = clock
+        self._wall_clock = wall_clock
+        #: Consulted before every login and written after it, under its ``lock()`` (taken by the drivers).
+        self.store = store
+        self._logger = logger
+        self._allow_insecure_http = allow_insecure_http
+        self._redaction = redaction
+        # The store may be shared: a subject keeps one user's token away from another user.
+        self._subject = "" if credentials is None else f"{credentials.username}@{safe_url(base_url)}"
+        # Guards _state and _counts; never held across I/O or a yield.
+        self._state_lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+        self._rejected: deque[str] = deque(maxlen=REJECTED_TOKENS_REMEMBERED)
+        self._state: TokenState | None = None
+        if token is not None:
+            # A static token's lifetime is unknown: never refreshed early, only replaced after a rejection.
+            self._state = TokenState(token=token, obtained_at=clock(), expires_at=math.inf)
+
+    @property
+    def stats(self) -> LifecycleStats:
+        """Return a snapshot of the counters (logins, proactive refreshes, invalidations, replays, ...)."""
+        with self._state_lock:
+            counts = dict(self._counts)
+        return LifecycleStats(**counts)
+
+    @property
+    def token_fingerprint(self) -> str | None:
+        """Return ``fingerprint()`` of the current token, or None when there is none."""
+        state = self._state
+        return None if state is None else fingerprint(state.token)
+
+    def invalidate(self) -> None:
+        """Drop the current token so that the next request logs in (e.g. after a password change)."""
+        with self._state_lock:
+            if self._state is not None:
+                self._rejected.append(self._state.token)  # and never take it back from the store
+            self._state = None
+
+    def applies_to(self, request: httpx.Request) -> bool:
+        url = request.url
+        if origin(url) != self._origin:
+            return False
+        if url.scheme != "https":
+            self._require_secure(url, "a token")
+        return True
+
+    def _require_secure(self, url: httpx.URL, what: str) -> None:
+        if url.scheme == "https" or self._allow_insecure_http or is_loopback(url):
+            return
+        raise InsecureTransportError(
+            f"refusing to send {what} over {url.scheme}:// to {url.host}: use https, a loopback host, "
+            "or pass allow_insecure_http=True",
+            url=safe_url(url),
+        )
+
+    def assess(self) -> tuple[Need, TokenState | None]:
+        state = self._state
+        if state is None:
+            return Need.MANDATORY, None
+        if self._credentials is None:
+            return Need.NOTHING, state  # nothing to refresh with: a static token is used until rejected
+        now = self._clock()
+        quiet_state, quiet_until = self._quiet
+        if state is quiet_state and now < quiet_until:
+            return Need.NOTHING, state  # the per-call fast path: no window arithmetic
+        need = state.need(now, advisory_window=self._advisory_window, mandatory_window=self._mandatory_window)
+        if need is Need.NOTHING:
+            # One tuple, swapped whole, so concurrent readers never pair a state with another's deadline.
+            self._quiet = (state, state.advisory_at(self._advisory_window))
+        return need, state
+
+    def apply(self, request: httpx.Request, token: str) -> None:
+        request.headers[self._header_name] = token if self._scheme is None else f"{self._scheme} {token}"
+
+    def _reason(self, need: Need, current: TokenState | None, rejected: str | None) -> str:
+        if rejected is not None:
+            return f"token {fingerprint(rejected)} was rejected"
+        if current is None:
+            return "no token yet"
+        remaining = current.remaining(self._clock())
+        if remaining <= 0:
+            return f"token {fingerprint(current.token)} expired {-remaining:.0f}s ago"
+        return f"{need.value} refresh: token {fingerprint(current.token)} has {remaining:.0f}s left"
+
+    def begin_refresh(
+        self,
+        request: httpx.Request,
+        need: Need,
+        current: TokenState | None,
+        *,
+        rejected: str | None,
+    ) -> TokenState | httpx.Request:
+        """Adopt a usable token from the store, or return the login request to send (store lock held)."""
+        if self._login is None or self._credentials is None:
+            # Only reachable after invalidate() on a lifecycle that was given a static token alone.
+            raise AuthError("no token and no credentials to log in with: pass credentials or a fresh token")
+        adopted = self._adopt_from_store(need, current, rejected)
+        if adopted is not None:
+            return adopted
+        login_request = self._login.build_request(
+            self._base_url,
+            self._credentials,
+            headers={name: request.headers[name] for name in LOGIN_INHERITED_HEADERS if name in request.headers},
+            extensions={
+                name: request.extensions[name] for name in LOGIN_INHERITED_EXTENSIONS if name in request.extensions
+            },
+        )
+        self._require_secure(login_request.url, "credentials")
+        self._logger.info("logging in as %r (%s)", self._credentials.username, self._reason(need, current, rejected))
+        return login_request
+
+    def _adopt_from_store(self, need: Need, current: TokenState | None, rejected: str | None) -> TokenState | None:
+        try:
+            stored = self.store.load()
+        except OSError as exc:
+            self._logger.warning("cannot read the token store %r (%s); logging in instead", self.store, exc)
+            return None
+        if stored is None or stored.subject != self._subject:
+            return None
+        with self._state_lock:
+            refused = stored.token == rejected or stored.token in self._rejected
+        if refused:
+            # The service said no: do not hand it to the next process either.
+            self._store_write(self.store.clear)
+            return None
+        if current is not None and stored.token == current.token:
+            return None
+        now, wall = self._clock(), self._wall_clock()
+        age = 0.0 if stored.obtained_at_wall is None else max(0.0, wall - stored.obtained_at_wall)
+        state = TokenState(token=stored.token, obtained_at=now - age, expires_at=now + stored.expires_at_wall - wall)
+        fresh_need = state.need(now, advisory_window=self._advisory_window, mandatory_window=self._mandatory_window)
+        if fresh_need is Need.MANDATORY or (need is Need.ADVISORY and fresh_need is not Need.NOTHING):
+            return None
+        self._redaction.remember(stored.token)
+        with self._state_lock:
+            self._state = state
+            self._counts["store_hits"] += 1
+        self._logger.info(
+            "using token %s from %r (expires in %.0fs)", fingerprint(state.token), self.store, state.remaining(now)
+        )
+        return state
+
+    def finish_login(
+        self,
+        response: httpx.Response,
+        need: Need,
+        current: TokenState | None,
+        *,
+        rejected: str | None,
+    ) -> TokenState:
+        """Turn a read login response into the current token, save it and log it; raise `LoginError`."""
+        now, wall = self._clock(), self._wall_clock()  # the lifetime counts from the response's arrival
+        if self._login is None or self._credentials is None:
+            raise AuthError("no credentials to log in with")  # unreachable: begin_refresh checked first
+        username = self._credentials.username
+        try:
+            result = read_login_response(self._login, response, username=username)
+        except LoginError as exc:
+            with self._state_lock:
+                self._counts["failed_logins"] += 1
+            self._logger.warning("%s", exc)
+            raise
+        self._redaction.remember(result.token)
+        if result.lifetime_problem is not None:
+            self._logger.warning("%s; using the static lifetime of %.0fs", result.lifetime_problem, self._lifetime)
+        lifetime = self._lifetime if result.lifetime is None else result.lifetime
+        state = TokenState(token=result.token, obtained_at=now, expires_at=now + lifetime)
+        with self._state_lock:
+            self._state = state
+            self._counts["logins"] += 1
+            if current is not None and rejected is None and need is not Need.NOTHING:
+                self._counts["proactive_refreshes"] += 1
+        self._store_write(
+            functools.partial(
+                self.store.save,
+                StoredToken(
+                    token=result.token, expires_at_wall=wall + lifetime, obtained_at_wall=wall, subject=self._subject
+                ),
+            )
+        )
+        self._logger.info("logged in as %r: token %s expires in %.0fs", username, fingerprint(result.token), lifetime)
+        return state
+
+    def _store_write(self, write: Callable[[], None]) -> None:
+        # The store only shares logins: failing to write it must not fail the request that logged in.
+        try:
+            write()
+        except OSError as exc:
+            self._logger.warning("cannot write the token store %r (%s); other processes will log in", self.store, exc)
+
+    def log_advisory_failure(self, kept: TokenState) -> None:
+        self._logger.warning(
+            "advisory refresh failed; keeping token %s for its last %.0fs",
+            fingerprint(kept.token),
+            kept.remaining(self._clock()),
+        )
+
+    def on_rejected(self, request: httpx.Request, response: httpx.Response, sent: str) -> None:
+        """Compare-and-invalidate the token ``request`` carried; raise when no replay is possible."""
+        if self._credentials is None:
+            self._logger.warning(
+                "static token %s rejected with HTTP %d on %s %s",
+                fingerprint(sent),
+                response.status_code,
+                request.method,
+                request.url.path,
+            )
+            raise TokenRejectedError(
+                f"the service rejected the static token {fingerprint(sent)} with HTTP {response.status_code}; "
+                "pass credentials so the client can log in, or a fresh token",
+                status_code=response.status_code,
+                token_fingerprint=fingerprint(sent),
+            )
+        with self._state_lock:
+            if sent not in self._rejected:
+                self._rejected.append(sent)
+            invalidated = self._state is not None and self._state.token == sent
+            if invalidated:
+                self._state = None
+                self._counts["invalidations"] += 1
+        if invalidated:
+            self._logger.info(
+                "token %s rejected with HTTP %d on %s %s; invalidated",
+                fingerprint(sent),
+                response.status_code,
+                request.method,
+                request.url.path,
+            )
+        if not _is_replayable(request):
+            raise UnreplayableRequestError(
+                f"{request.method} {request.url.path} was answered HTTP {response.status_code} and its "
+                "streaming body cannot be sent twice; the rejected token was dropped, so send the request "
+                "again and the client will log in first",
+                status_code=response.status_code,
+            )
+
+    def replay(self, request: httpx.Request, response: httpx.Response, state: TokenState) -> None:
+        self.apply(request, state.token)
+        with self._state_lock:
+            self._counts["replays"] += 1
+        self._logger.info(
+            "replaying %s %s with token %s after HTTP %d",
+            request.method,
+            request.url.path,
+            fingerprint(state.token),
+            response.status_code,
+        )
+
+    def rejected_again(self, request: httpx.Request, response: httpx.Response, state: TokenState) -> Exception:
+        self._logger.warning(
+            "fresh token %s rejected too with HTTP %d on %s %s; giving up",
+            fingerprint(state.token),
+            response.status_code,
+            request.method,
+            request.url.path,
+        )
+        return TokenRejectedError(
+            f"{request.method} {request.url.path} was answered HTTP {response.status_code} even with the fresh "
+            f"token {fingerprint(state.token)}; the account may lack access",
+            status_code=response.status_code,
+            token_fingerprint=fingerprint(state.token),
+        )

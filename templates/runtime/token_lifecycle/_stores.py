@@ -1,0 +1,216 @@
+"""Token stores: where a token lives between logins, in memory (default) or in a file shared by processes."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Generator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Protocol, cast
+
+from ._redaction import fingerprint
+from ._values import Value, immutable, shown
+
+#: Permissions of the token file and its lock file: the token is a credential, readable by its owner only.
+STORE_FILE_MODE = 0o600
+
+#: Permissions of a store directory the store has to create itself.
+STORE_DIR_MODE = 0o700
+
+#: Bumped when the file layout changes; files of another version are ignored (the client logs in again).
+STORE_FORMAT_VERSION = 1
+
+
+@immutable
+@dataclasses.dataclass(frozen=True, slots=True)
+class StoredToken(Value):
+    """A token as stored, with WALL-clock times: monotonic clocks do not cross processes."""
+
+    token: str = dataclasses.field(repr=False)
+    #: ``time.time()`` at which the token expires.
+    expires_at_wall: float
+    #: ``time.time()`` at which the token was issued, when known (it sizes the refresh windows).
+    obtained_at_wall: float | None = None
+    #: Who the token belongs to (user and base URL): a store shared by mistake never hands one
+    #: user's token to another.
+    subject: str = ""
+
+    def __repr__(self) -> str:
+        return shown(self, token=fingerprint(self.token))
+
+
+class TokenStore(Protocol):
+    """Implement to keep tokens elsewhere; `TokenLifecycle` calls it only while holding ``lock()``."""
+
+    def load(self) -> StoredToken | None:
+        """Return the stored token, or None when there is none or it is unreadable."""
+        ...
+
+    def save(self, token: StoredToken) -> None:
+        """Replace the stored token."""
+        ...
+
+    def clear(self) -> None:
+        """Forget the stored token."""
+        ...
+
+    def lock(self, *, blocking: bool = True) -> AbstractContextManager[bool]:
+        """Return a context that holds the store's lock and yields whether it got it.
+
+        The lifecycle holds it around "load → log in → save" so that every user of the store logs in
+        once. With ``blocking=False`` it yields False at once when someone else holds the lock.
+        """
+        ...
+
+
+class MemoryTokenStore:
+    """Keep the token in this process only (the default); its lock is the one sync and async flows share."""
+
+    def __init__(self) -> None:
+        self._token: StoredToken | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return "MemoryTokenStore()"
+
+    def load(self) -> StoredToken | None:
+        """Return the token saved last, if any."""
+        return self._token
+
+    def save(self, token: StoredToken) -> None:
+        """Remember ``token``."""
+        self._token = token
+
+    def clear(self) -> None:
+        """Forget the token."""
+        self._token = None
+
+    @contextlib.contextmanager
+    def lock(self, *, blocking: bool = True) -> Generator[bool, None, None]:
+        """Hold this store's lock (yield False if non-blocking and busy).
+
+        Each flow's own lock serialises its logins; this one makes a sync and an async flow (or two
+        event loops) sharing the store log in once between them.
+        """
+        if not self._lock.acquire(blocking=blocking):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self._lock.release()
+
+
+class FileTokenStore:
+    """Share one token between processes of one machine through a JSON file (POSIX only).
+
+    The file has mode 0600 and is replaced atomically (temporary file in the same directory, then
+    ``os.replace``), so a reader sees the old token or the new one, never half of one. ``lock()`` takes
+    ``fcntl.flock`` on a sibling ``<name>.lock`` file; each call opens its own descriptor, so it also
+    excludes other threads and other store objects of this process. Expiry is stored as wall-clock time
+    and converted back to the reader's monotonic clock on load.
+
+    File I/O here is small and blocking. In ``async_auth_flow`` the lifecycle never blocks on the lock:
+    it polls ``lock(blocking=False)`` with ``asyncio.sleep`` in between, so the event loop keeps running
+    while another process logs in; only the short reads and writes happen on the loop.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        if sys.platform == "win32":
+            raise NotImplementedError("FileTokenStore needs fcntl.flock (POSIX); use MemoryTokenStore on Windows")
+        self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+
+    def __repr__(self) -> str:
+        return f"FileTokenStore({str(self.path)!r})"
+
+    def load(self) -> StoredToken | None:
+        """Return the stored token, or None when the file is missing, unreadable or of another version."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            data: object = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        data = cast("dict[str, object]", data)  # parsed JSON: object keys are strings
+        if data.get("version") != STORE_FORMAT_VERSION:
+            return None
+        token, expires, obtained, subject = (
+            data.get("token"),
+            data.get("expires_at_wall"),
+            data.get("obtained_at_wall"),
+            data.get("subject"),
+        )
+        if not isinstance(token, str) or not isinstance(subject, str):
+            return None
+        if not isinstance(expires, int | float) or isinstance(expires, bool):
+            return None
+        if obtained is not None and (not isinstance(obtained, int | float) or isinstance(obtained, bool)):
+            return None
+        return StoredToken(
+            token=token,
+            expires_at_wall=float(expires),
+            obtained_at_wall=None if obtained is None else float(obtained),
+            subject=subject,
+        )
+
+    def save(self, token: StoredToken) -> None:
+        """Write ``token`` to a 0600 temporary file beside the store and atomically move it into place."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=STORE_DIR_MODE)
+        payload = json.dumps(
+            {
+                "version": STORE_FORMAT_VERSION,
+                "token": token.token,
+                "expires_at_wall": token.expires_at_wall,
+                "obtained_at_wall": token.obtained_at_wall,
+                "subject": token.subject,
+            }
+        ).encode("utf-8")
+        fd, temp_name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        try:
+            # mkstemp already creates 0600; say so explicitly rather than rely on it.
+            os.fchmod(fd, STORE_FILE_MODE)
+            with os.fdopen(fd, "wb") as file:
+                file.write(payload)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temp_name, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp_name)
+            raise
+
+    def clear(self) -> None:
+        """Delete the token file if it exists."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    @contextlib.contextmanager
+    def lock(self, *, blocking: bool = True) -> Generator[bool, None, None]:
+        """Hold an exclusive ``flock`` on the sibling lock file; yield False if non-blocking and busy."""
+        import fcntl  # here, not at the top: the package must still import on Windows
+
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=STORE_DIR_MODE)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, STORE_FILE_MODE)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
