@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -378,7 +378,7 @@ class TokenLifecycle(httpx.Auth):
             return lock
 
     @contextlib.asynccontextmanager
-    async def _async_store_lock(self, *, blocking: bool) -> AsyncIterator[bool]:
+    async def _async_store_lock(self, *, blocking: bool) -> AsyncGenerator[bool, None]:
         # Poll the non-blocking form so that a lock held by another process never blocks the event loop.
         while True:
             with self._keeper.store.lock(blocking=False) as held:
@@ -391,7 +391,7 @@ class TokenLifecycle(httpx.Auth):
 
 
 @contextlib.contextmanager
-def _held(lock: threading.Lock, *, blocking: bool) -> Iterator[bool]:
+def _held(lock: threading.Lock, *, blocking: bool) -> Generator[bool, None, None]:
     """Hold ``lock`` (yield False at once if non-blocking and busy)."""
     if not lock.acquire(blocking=blocking):
         yield False
@@ -403,7 +403,7 @@ def _held(lock: threading.Lock, *, blocking: bool) -> Iterator[bool]:
 
 
 @contextlib.asynccontextmanager
-async def _async_held(lock: asyncio.Lock, *, blocking: bool) -> AsyncIterator[bool]:
+async def _async_held(lock: asyncio.Lock, *, blocking: bool) -> AsyncGenerator[bool, None]:
     """Hold ``lock`` (yield False at once if non-blocking and busy)."""
     if not blocking and lock.locked():
         yield False

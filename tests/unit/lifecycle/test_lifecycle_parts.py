@@ -28,7 +28,7 @@ from token_lifecycle import (
 )
 from token_lifecycle._login import MISSING
 from token_lifecycle._state import Need
-from token_lifecycle._urls import is_loopback, join_url, origin, safe_url
+from token_lifecycle._urls import is_loopback, is_loopback_host, join_url, origin, safe_url
 
 from ._support import BASE_URL, make_lifecycle, query_login
 
@@ -222,6 +222,40 @@ def test_lifecycle_rejects_impossible_configurations(overrides: dict[str, Any], 
 def test_loopback_detection(url: str, loopback: bool) -> None:
     """Only 127.0.0.0/8, ::1 and localhost names count as loopback."""
     assert is_loopback(httpx.URL(url)) is loopback
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("localhost", True),
+        ("LocalHost.", True),
+        ("api.localhost", True),
+        ("a.b.localhost", True),
+        ("127.0.0.1", True),
+        ("127.255.3.4", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("::ffff:127.0.0.1", True),
+        ("[::ffff:127.9.8.7]", True),
+        ("localhost.example", False),
+        ("notlocalhost", False),
+        ("128.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("::2", False),
+        ("0.0.0.0", False),  # noqa: S104 - a host to classify, not a bind address
+        ("", False),
+        ("api.example", False),
+    ],
+)
+def test_loopback_host_rule(host: str, loopback: bool) -> None:
+    """The one loopback rule: localhost and *.localhost, 127.0.0.0/8, ::1 and IPv4-mapped 127.x, brackets stripped."""
+    assert is_loopback_host(host) is loopback
+
+
+def test_loopback_urls_follow_the_host_rule() -> None:
+    """``is_loopback(url)`` is the host rule applied to the URL's host, IPv4-mapped loopback included."""
+    assert is_loopback(httpx.URL("http://[::ffff:127.0.0.1]:8000/x"))
+    assert not is_loopback(httpx.URL("http://[::ffff:10.0.0.1]:8000/x"))
 
 
 def test_safe_url_drops_user_info_and_query() -> None:
