@@ -22,8 +22,12 @@ class Toolkit:
 
     @property
     def runtime(self) -> Path:
-        """The canonical token-lifecycle runtime, embedded verbatim into every client."""
-        return self.templates / "runtime" / "token_lifecycle.py"
+        """The canonical token-lifecycle runtime package, embedded verbatim into every client."""
+        return self.templates / "runtime" / "token_lifecycle"
+
+    def runtime_files(self) -> list[Path]:
+        """The runtime's modules, sorted by name (its ``__pycache__`` is not part of it)."""
+        return sorted(self.runtime.glob("*.py"))
 
     @classmethod
     def locate(cls) -> Toolkit:
@@ -35,5 +39,8 @@ class Toolkit:
         raise RuntimeError(f"bearer-codegen is installed without its templates (looked beside {generator})")
 
     def embed_runtime(self, package_dir: Path) -> None:
-        """Copy the runtime verbatim into ``package_dir`` as its ``_token_lifecycle`` module."""
-        shutil.copyfile(self.runtime, package_dir / f"{RUNTIME_PACKAGE}.py")
+        """Copy the runtime's modules verbatim into ``package_dir`` as its ``_token_lifecycle`` package."""
+        target = package_dir / RUNTIME_PACKAGE
+        target.mkdir()
+        for module in self.runtime_files():
+            shutil.copyfile(module, target / module.name)
