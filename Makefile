@@ -47,7 +47,7 @@ lint: | $(READY)
 	$(BIN)/ruff format --check .
 
 types: | $(READY)
-	$(BIN)/mypy generator templates/runtime/token_lifecycle tests/typing benchmarks examples scripts
+	$(BIN)/mypy generator simulator templates/runtime/token_lifecycle tests/typing benchmarks examples scripts
 	$(foreach p,$(PACKAGES),cd $(dir $(p)) && $(CURDIR)/$(BIN)/mypy --strict --config-file /dev/null $(notdir $(p)) && cd $(CURDIR) &&) true
 	$(BIN)/pyright --project pyproject.toml
 

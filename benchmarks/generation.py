@@ -20,7 +20,7 @@ from typing import Any
 
 from benchmarks._common import BIN, ROOT, median, rotations, table
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "openapi-python-client-e2e" / "baseline_openapi_3.0.json"
+CORPUS = ROOT / "tests" / "corpus" / "openapi-python-client-e2e" / "baseline_openapi_3.0.json"
 OPTIONS = (
     "content_type_overrides:\n  openapi/python/client: application/json\n  application/xml: application/octet-stream\n"
 )

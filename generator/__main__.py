@@ -8,6 +8,7 @@ itself (one line saying so; ``BEARER_CODEGEN_TRACEBACK=1`` prints the traceback 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
@@ -63,10 +64,30 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 
         add_diff_arguments(diff)
     if "serve" in argv:
-        from .simulator import add_serve_arguments
+        if _serve_extra_missing():
+            # Accept whatever follows: running the command then says which extra is missing.
+            serve.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        else:
+            from simulator import add_serve_arguments
 
-        add_serve_arguments(serve)
+            add_serve_arguments(serve)
     return parser
+
+
+SERVE_EXTRA_MODULES = frozenset({"starlette", "uvicorn", "defusedxml"})
+"""What the ``serve`` extra installs and the simulator imports; the generator needs none of them."""
+SERVE_EXTRA_MISSING = "bearer-codegen serve needs the 'serve' extra: pip install 'bearer-codegen[serve]'"
+
+
+def _serve_extra_missing() -> bool:
+    """Whether the simulator cannot import for want of the ``serve`` extra (any other failure propagates)."""
+    try:
+        importlib.import_module("simulator")
+    except ModuleNotFoundError as err:
+        if (err.name or "").partition(".")[0] in SERVE_EXTRA_MODULES:
+            return True
+        raise
+    return False
 
 
 def _report(problems: Sequence[Problem]) -> None:
@@ -107,7 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
-        from .simulator import serve
+        if _serve_extra_missing():
+            print(SERVE_EXTRA_MISSING, file=sys.stderr)
+            return EXIT_BAD_INPUT
+        from simulator import serve
 
         return serve(args)
     if args.command == "diff":

@@ -14,7 +14,8 @@ from ruamel.yaml import YAML
 from generator.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = ROOT / "tests" / "corpus"
+"""Public OpenAPI documents of other projects, vendored (origins and licences in its README.md)."""
 
 MINIMAL_SPEC: dict[str, Any] = {
     "openapi": "3.1.0",

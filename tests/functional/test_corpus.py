@@ -121,6 +121,6 @@ def test_broken_corpus_document_is_reported_clearly(
 
 
 def test_corpus_is_present() -> None:
-    """The public documents are beside the checkout (shared/corpus): without them the corpus tests would vanish."""
+    """The public documents are vendored in tests/corpus: without them the corpus tests would vanish."""
     assert len(VALID) >= 8, CORPUS
     assert len(BROKEN) >= 5, CORPUS

@@ -157,8 +157,8 @@ def test_default_user_and_public_operations_without_fixtures(notes: Simulator) -
 
 
 def test_the_simulator_source_names_no_particular_api() -> None:
-    """No module of generator/simulator mentions Synthetic Classic: everything comes from the spec."""
-    for module in (ROOT / "generator" / "simulator").glob("*.py"):
+    """No module of simulator/ mentions Synthetic Classic: everything comes from the spec."""
+    for module in (ROOT / "simulator").glob("*.py"):
         text = module.read_text(encoding="utf-8").lower()
         assert "synthetic" not in text, module
         assert "testresults" not in text, module

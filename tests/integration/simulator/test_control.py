@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from generator.simulator import Clock, RateLimit, SimulatorState, build_app, load_api, resolve_fixtures
+from simulator import Clock, RateLimit, SimulatorState, build_app, load_api, resolve_fixtures
 
 from ._support import DEMO, OTHER, SPEC, VIEWER, Simulator, auth
 

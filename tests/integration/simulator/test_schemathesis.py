@@ -15,7 +15,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from generator.simulator import load_api, resolve_fixtures
+from simulator import load_api, resolve_fixtures
 from tests.conftest import write_spec
 
 from ._specs import OAUTH_FIXTURES, OAUTH_SPEC

@@ -13,7 +13,7 @@ first that fails answers:
 
 The login operation checks its parameters (400), then the credentials (401), then issues a new
 token. Public operations skip steps 1-4. Nothing here knows any particular API: routes,
-parameters and shapes come from :class:`~generator.simulator._api.Api`.
+parameters and shapes come from :class:`~simulator._api.Api`.
 
 The access log names method, path and status only: the query string is left out because a
 login URL may carry the password, and tokens are never logged.
@@ -32,8 +32,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .._jsonish import as_mapping
-from .._lifecycle import TokenLifecycleSpec
+from generator._jsonish import as_mapping
+from generator._lifecycle import TokenLifecycleSpec
+
 from ._api import Api, Operation
 from ._control import CONTROL_PREFIX, control_routes
 from ._fixtures import Fixtures
@@ -44,7 +45,7 @@ from ._state import SimulatorState, retry_after_header
 __all__ = ["ACCESS_LOGGER", "build_app"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-ACCESS_LOGGER = logging.getLogger("generator.simulator.access")
+ACCESS_LOGGER = logging.getLogger("simulator.access")
 _TEMPLATE_PARAMETER = re.compile(r"\{([^{}]+)\}")
 
 

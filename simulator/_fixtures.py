@@ -43,10 +43,11 @@ from typing import Any, cast
 
 import attrs
 
-from .._document import load_document
-from .._jsonish import as_list, as_mapping, schema_errors
-from .._pointer import join_pointer
-from .._problems import Problem
+from generator._document import load_document
+from generator._jsonish import as_list, as_mapping, schema_errors
+from generator._pointer import join_pointer
+from generator._problems import Problem
+
 from ._api import Api
 
 __all__ = ["DEFAULT_FIXTURES", "Fixtures", "User", "default_fixtures_path", "load_fixtures", "resolve_fixtures"]

@@ -17,8 +17,9 @@ from typing import cast
 
 from starlette.responses import Response
 
-from .._jsonish import as_mapping
-from .._pointer import split_pointer
+from generator._jsonish import as_mapping
+from generator._pointer import split_pointer
+
 from ._api import Api, MediaType, Operation
 from ._fixtures import Fixtures
 from ._requests import media_kind

@@ -70,7 +70,7 @@ def run(app: ASGIApp, sock: socket.socket, announcement: str) -> None:
     """Serve ``app`` on ``sock`` until SIGINT/SIGTERM; prints ``announcement`` once accepting."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    for name, level in (("generator.simulator", logging.INFO), ("uvicorn", logging.WARNING)):
+    for name, level in (("simulator", logging.INFO), ("uvicorn", logging.WARNING)):
         logger = logging.getLogger(name)
         logger.setLevel(level)
         logger.addHandler(handler)

@@ -14,8 +14,9 @@ import re
 import sys
 from pathlib import Path
 
-from .._duration import parse_duration
-from .._problems import Problem, render_problems
+from generator._duration import parse_duration
+from generator._problems import Problem, render_problems
+
 from ._api import Api, load_api
 from ._app import build_app
 from ._clock import Clock

@@ -21,7 +21,8 @@ import attrs
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml
 
-from .._pointer import escape_pointer
+from generator._pointer import escape_pointer
+
 from ._api import Api, MediaType, Operation, Parameter, RequestBody
 from ._schemas import describe_error
 

@@ -3,7 +3,7 @@
 Two layers, as in the generator's config: :func:`load_api` reads and validates the document
 (the same loader, OpenAPI validator and ``x-token-lifecycle`` resolution as ``generate``), then
 builds frozen :class:`Operation` values; nothing downstream reads the raw document except
-through :class:`~generator.simulator._schemas.SchemaSet`, by pointer.
+through :class:`~simulator._schemas.SchemaSet`, by pointer.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from .._document import load_document
-from .._jsonish import as_list, as_mapping
-from .._lifecycle import HTTP_METHODS, TokenLifecycleSpec, resolve_lifecycle
-from .._pointer import join_pointer
-from .._problems import Problem, Severity
-from .._validate import validate_openapi
+from generator._document import load_document
+from generator._jsonish import as_list, as_mapping
+from generator._lifecycle import HTTP_METHODS, TokenLifecycleSpec, resolve_lifecycle
+from generator._pointer import join_pointer
+from generator._problems import Problem, Severity
+from generator._validate import validate_openapi
+
 from ._schemas import NO_EXAMPLE, SchemaSet
 
 _SERVER_VARIABLE = re.compile(r"\{([^{}]*)\}")

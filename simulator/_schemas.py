@@ -20,8 +20,8 @@ from openapi_schema_validator import OAS30Validator, OAS31Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-from .._jsonish import as_list, as_mapping
-from .._pointer import escape_pointer, node_at, split_pointer
+from generator._jsonish import as_list, as_mapping
+from generator._pointer import escape_pointer, node_at, split_pointer
 
 __all__ = ["NO_EXAMPLE", "SchemaSet", "describe_error"]
 

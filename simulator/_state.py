@@ -2,7 +2,7 @@
 
 Everything lives behind one lock, so that concurrent requests (and the control API) never lose
 an update: each method reads and writes under it and does no I/O. Times are read from the
-:class:`~generator.simulator._clock.Clock`, never from the wall clock.
+:class:`~simulator._clock.Clock`, never from the wall clock.
 
 The rate limit is a sliding-window log per customer account: a request is admitted when fewer
 than ``count`` requests of that account were admitted in the last ``seconds``; a refused
