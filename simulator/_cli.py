@@ -14,13 +14,14 @@ import re
 import sys
 from pathlib import Path
 
+from token_lifecycle._urls import is_loopback_host
+
 from generator._duration import parse_duration
 from generator._problems import Problem, render_problems
 
 from ._api import Api, load_api
 from ._app import build_app
 from ._clock import Clock
-from ._control import is_loopback
 from ._fixtures import Fixtures, resolve_fixtures
 from ._server import bind, run, url
 from ._state import RateLimit, SimulatorState
@@ -98,7 +99,7 @@ def _settings(args: argparse.Namespace) -> tuple[Api, Fixtures, float, RateLimit
     override = None if args.token_lifetime is None else parse_lifetime(str(args.token_lifetime))
     if isinstance(override, str):
         problems.append(Problem("--token-lifetime", "", override))
-    if not args.allow_remote and not is_loopback(str(args.host)):
+    if not args.allow_remote and not is_loopback_host(str(args.host)):
         problems.append(
             Problem(
                 "--host",

@@ -19,35 +19,22 @@ with ``{"message": ...}``.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from token_lifecycle._urls import is_loopback_host
 
 from ._fixtures import Fixtures
 from ._state import SimulatorState
 
-__all__ = ["CONTROL_PREFIX", "control_routes", "is_loopback"]
+__all__ = ["CONTROL_PREFIX", "control_routes"]
 
 CONTROL_PREFIX = "/_control/"
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and addresses in 127.0.0.0/8 or ``::1`` (IPv4-mapped ones included)."""
-    if host == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
 
 
 def _message(status: int, message: str) -> JSONResponse:
@@ -57,7 +44,7 @@ def _message(status: int, message: str) -> JSONResponse:
 def _loopback_only(endpoint: Endpoint) -> Endpoint:
     async def guarded(request: Request) -> Response:
         client = request.client
-        if client is None or not is_loopback(client.host):
+        if client is None or not is_loopback_host(client.host):
             return _message(403, "the control API answers loopback clients only")
         return await endpoint(request)
 

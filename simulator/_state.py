@@ -13,7 +13,6 @@ it is told (``Retry-After``) is when the oldest admitted request leaves the wind
 from __future__ import annotations
 
 import collections
-import hashlib
 import math
 import secrets
 import threading
@@ -22,6 +21,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 import attrs
+from token_lifecycle import fingerprint
 
 from ._clock import Clock
 from ._fixtures import User
@@ -38,15 +38,8 @@ __all__ = [
 
 MAX_CONTEXTS = 100_000
 """Contexts kept at most; beyond it, ended contexts (expired, revoked) are forgotten, then the oldest."""
-FINGERPRINT_HEX_DIGITS = 8
-"""The same shape as the generated clients' log fingerprints (``tok:`` + sha256 prefix), so logs line up."""
 
 TokenState = Literal["active", "expired", "revoked"]
-
-
-def fingerprint(token: str) -> str:
-    """A log-safe name for a token: ``tok:`` and the first hex digits of its sha256."""
-    return "tok:" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:FINGERPRINT_HEX_DIGITS]
 
 
 def new_token() -> str:
