@@ -202,11 +202,11 @@ class _FastV31(OpenAPIV31SpecValidator):
         self.schema_validator = _openapi_schema_validator("3.1", fast=True)
 
 
-class _Unsure(Exception):  # noqa: N818 - a verdict, not an error
+class _Unsure(Exception):
     """The plain walk met a shape it does not reproduce exactly: the keyword walk itself decides."""
 
 
-class _Violation(Exception):  # noqa: N818 - a verdict, not an error
+class _Violation(Exception):
     """The keyword walk would report this document: the reference validator words it."""
 
 
@@ -269,7 +269,7 @@ class _SemanticWalk:
             ref = as_mapping(cast(object, node)).get("$ref")
             if not isinstance(ref, str):
                 return node
-            if ref != "#" and not ref.startswith("#/") or "%" in ref:
+            if (ref != "#" and not ref.startswith("#/")) or "%" in ref:
                 raise _Unsure
             found = target(self.document, ref)
             if isinstance(found, str):
@@ -309,7 +309,9 @@ class _SemanticWalk:
             if field in _OPERATIONS:
                 self.operation(url, self.mapping(operation), parameters)
 
-    def operation(self, url: str, operation: dict[str, object], path_parameters: list[dict[str, object]] | None) -> None:
+    def operation(
+        self, url: str, operation: dict[str, object], path_parameters: list[dict[str, object]] | None
+    ) -> None:
         if "operationId" in operation:
             operation_id = self.resolve(operation["operationId"])
             if operation_id is not None:
@@ -348,7 +350,9 @@ class _SemanticWalk:
             seen.add(key)
         return parameters
 
-    def schema(self, schema: object, require_properties: bool = True, meta_checked: bool = False, depth: int = 0) -> None:
+    def schema(
+        self, schema: object, require_properties: bool = True, meta_checked: bool = False, depth: int = 0
+    ) -> None:
         """``SchemaValidator.__call__``: ``schema`` already resolved."""
         if depth > _MAX_SCHEMA_DEPTH or not isinstance(schema, dict | bool):
             raise _Unsure
@@ -378,7 +382,9 @@ class _SemanticWalk:
             self.schema(self.resolve(value), require_properties=False, meta_checked=True, depth=depth + 1)
         if "allOf" in node:
             required = self.resolve(node["required"]) if "required" in node else []
-            if not isinstance(required, list) or not all(isinstance(name, str) for name in cast(list[object], required)):
+            if not isinstance(required, list) or not all(
+                isinstance(name, str) for name in cast(list[object], required)
+            ):
                 raise _Unsure
             if require_properties and set(cast(list[str], required)) - set(properties) - nested:
                 raise _Violation
