@@ -39,6 +39,7 @@ from openapi_spec_validator.validation.keywords import (
     PathValidator,
 )
 from referencing import Registry
+from referencing._core import Resolver
 from referencing.jsonschema import DRAFT202012
 
 from ._document import MAX_DEPTH, Document, target, walk
@@ -244,7 +245,8 @@ class _SemanticWalk:
         self.meta_checked: set[int] = set()
         self.visited: set[int] = set()
         self.operation_ids: set[str] = set()
-        self.resolver = Registry().with_resource("", DRAFT202012.create_resource(document)).resolver(base_uri="")
+        registry: Registry[Any] = Registry[Any]().with_resource("", DRAFT202012.create_resource(document))
+        self.resolver: Resolver[Any] = registry.resolver(base_uri="")
 
     def clean(self) -> None:
         document = self.document
@@ -266,9 +268,9 @@ class _SemanticWalk:
         for _ in range(MAX_DEPTH):
             if not isinstance(node, dict):
                 return node
-            ref = as_mapping(cast(object, node)).get("$ref")
+            ref = cast(dict[str, object], node).get("$ref")
             if not isinstance(ref, str):
-                return node
+                return cast(object, node)
             if (ref != "#" and not ref.startswith("#/")) or "%" in ref:
                 raise _Unsure
             found = target(self.document, ref)
@@ -356,18 +358,18 @@ class _SemanticWalk:
         """``SchemaValidator.__call__``: ``schema`` already resolved."""
         if depth > _MAX_SCHEMA_DEPTH or not isinstance(schema, dict | bool):
             raise _Unsure
-        identity = id(schema)
+        identity = id(cast(object, schema))
         if not meta_checked and identity not in self.meta_checked:
             self.meta_checked.add(identity)
             try:
-                self.meta_valid(schema)
+                self.meta_valid(cast(object, schema))
             except SchemaError:
                 raise _Violation from None
         if identity in self.visited or isinstance(schema, bool):
             self.visited.add(identity)
             return
         self.visited.add(identity)
-        node = self.mapping(schema)
+        node = self.mapping(cast(object, schema))
         nested: set[str] = set()
         for keyword in ("allOf", "anyOf", "oneOf"):
             for inner in self.sequence(node[keyword]) if keyword in node else ():
@@ -381,7 +383,7 @@ class _SemanticWalk:
         for value in properties.values():
             self.schema(self.resolve(value), require_properties=False, meta_checked=True, depth=depth + 1)
         if "allOf" in node:
-            required = self.resolve(node["required"]) if "required" in node else []
+            required: object = self.resolve(node["required"]) if "required" in node else []
             if not isinstance(required, list) or not all(
                 isinstance(name, str) for name in cast(list[object], required)
             ):
@@ -397,8 +399,8 @@ class _SemanticWalk:
             raise _Unsure
         if not isinstance(schema, dict):
             return set()
-        node = self.mapping(schema)
-        found = set(self.mapping(node["properties"])) if "properties" in node else set()
+        node = self.mapping(cast(object, schema))
+        found: set[str] = set(self.mapping(node["properties"])) if "properties" in node else set()
         for keyword in ("allOf", "anyOf", "oneOf"):
             for inner in self.sequence(node[keyword]) if keyword in node else ():
                 found |= self.properties(inner, depth + 1)
@@ -416,7 +418,7 @@ class _SemanticWalk:
         validator = self.default_validator.value_validator_cls(
             schema, _resolver=self.resolver, format_checker=self.default_validator.value_validator_format_checker
         )
-        if next(iter(validator.iter_errors(value)), None) is not None:
+        if next(iter(validator.iter_errors(cast(Any, value))), None) is not None:
             raise _Violation
 
 
