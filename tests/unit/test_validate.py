@@ -1,6 +1,7 @@
 """Validation against the OpenAPI schema: every violation reported where it is in the document.
 
-The fast pass (jsonschema-rs) only decides "valid"; the reference backend words each problem.
+The fast pass (jsonschema-rs, then a plain-code repeat of openapi-spec-validator's keyword walk)
+only decides "valid"; the reference backend words each problem, whatever the environment says.
 The reference backend reports a schema object's own violation relative to that object, and
 follows ``$ref``s as if they were inlined; the pointers here must still resolve in the document.
 """
