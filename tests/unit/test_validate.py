@@ -1,18 +1,33 @@
 """Validation against the OpenAPI schema: every violation reported where it is in the document.
 
-The fast pass (jsonschema-rs) only decides "valid"; the reference backend words each problem.
+The fast pass (jsonschema-rs, then a plain-code repeat of openapi-spec-validator's keyword walk)
+only decides "valid"; the reference backend words each problem, whatever the environment says.
 The reference backend reports a schema object's own violation relative to that object, and
 follows ``$ref``s as if they were inlined; the pointers here must still resolve in the document.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from generator._validate import _valid_by_fast_pass, validate_openapi  # pyright: ignore[reportPrivateUsage]
+from generator._validate import (  # pyright: ignore[reportPrivateUsage]
+    _FastV30,  # pyright: ignore[reportPrivateUsage]
+    _FastV31,  # pyright: ignore[reportPrivateUsage]
+    _semantic_verdict,  # pyright: ignore[reportPrivateUsage]
+    _valid_by_fast_pass,  # pyright: ignore[reportPrivateUsage]
+    validate_openapi,
+)
 from tests.conftest import minimal_spec
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _with_parameter_schema(schema: dict[str, Any], version: str = "3.1.0") -> dict[str, Any]:
@@ -67,3 +82,209 @@ def test_a_valid_document_passes_both(version: str) -> None:
     spec = _with_parameter_schema({"type": "integer", "minimum": 1, "maximum": 100}, version)
     assert _valid_by_fast_pass(spec, version)
     assert validate_openapi(spec, "a.yaml") == []
+
+
+def _things(spec: dict[str, Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = spec["paths"]["/things"]["get"]
+    return operation
+
+
+def _duplicate_operation_id(spec: dict[str, Any]) -> None:
+    _things(spec)["operationId"] = "login"
+
+
+def _undeclared_path_parameter(spec: dict[str, Any]) -> None:
+    spec["paths"]["/things/{id}"] = spec["paths"].pop("/things")
+
+
+def _path_parameter_not_in_template(spec: dict[str, Any]) -> None:
+    _things(spec)["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def _default_not_valid(spec: dict[str, Any]) -> None:
+    _things(spec)["parameters"] = [{"name": "limit", "in": "query", "schema": {"type": "integer", "default": "ten"}}]
+
+
+def _all_of_requires_undefined(spec: dict[str, Any]) -> None:
+    parts = [{"type": "object", "properties": {"a": {"type": "string"}}}]
+    spec["components"]["schemas"] = {"T": {"allOf": parts, "required": ["b"]}}
+
+
+def _duplicate_parameter(spec: dict[str, Any]) -> None:
+    _things(spec)["parameters"] = [{"name": "q", "in": "query", "schema": {"type": "string"}}] * 2
+
+
+def _duplicate_tag(spec: dict[str, Any]) -> None:
+    spec["tags"] = [{"name": "a"}, {"name": "a"}]
+
+
+@pytest.mark.parametrize(
+    ("bend", "pointer", "message"),
+    [
+        (
+            _duplicate_operation_id,
+            "/paths/~1things/get/operationId",
+            "Operation ID 'login' for 'get' in '/things' is not unique",
+        ),
+        (_undeclared_path_parameter, "", "Path parameter 'id' for 'get' operation in '/things/{id}' was not resolved"),
+        (_path_parameter_not_in_template, "", "Path parameter 'id' for 'get' operation in '/things' was not resolved"),
+        (_default_not_valid, "/paths/~1things/get/parameters/0/schema/default", "'ten' is not of type 'integer'"),
+        (_all_of_requires_undefined, "", "Required list has not defined properties: ['b']"),
+        (_duplicate_parameter, "", "Duplicate parameter 'q'"),
+        (_duplicate_tag, "", "Duplicate tag name 'a'"),
+    ],
+    ids=["operation-id", "undeclared", "not-in-template", "default", "all-of-required", "parameter", "tag"],
+)
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_rules_beyond_the_schema_are_reported_by_the_reference(
+    bend: Callable[[dict[str, Any]], None], pointer: str, message: str, version: str
+) -> None:
+    """The OpenAPI schema allows these; the plain walk must refuse them so the reference words them."""
+    spec = minimal_spec()
+    spec["openapi"] = version
+    bend(spec)
+    assert not _valid_by_fast_pass(spec, version)
+    assert (pointer, message) in [(problem.pointer, problem.message) for problem in validate_openapi(spec, "a.yaml")]
+
+
+def _keyword_walk_passes(spec: dict[str, Any]) -> bool:
+    """The reference keyword walk's verdict (jsonschema-rs only for its meta schemas)."""
+    return (_FastV30 if spec["openapi"].startswith("3.0.") else _FastV31)(spec).is_valid()
+
+
+def _component_required_through_items(spec: dict[str, Any]) -> None:
+    """The keyword walk checks an ``allOf``'s required names only where it first meets the schema at the top:
+    met first inside ``items`` (the paths come before the components), it does not check them at all."""
+    _all_of_requires_undefined(spec)
+    content = _things(spec)["responses"]["200"]["content"]["application/json"]
+    content["schema"] = {"type": "array", "items": {"$ref": "#/components/schemas/T"}}
+
+
+def _component_required_directly(spec: dict[str, Any]) -> None:
+    _all_of_requires_undefined(spec)
+    _things(spec)["responses"]["200"]["content"]["application/json"]["schema"] = {"$ref": "#/components/schemas/T"}
+
+
+def _required_defined_in_all_of(spec: dict[str, Any]) -> None:
+    parts = [
+        {"$ref": "#/components/schemas/Base"},
+        {"properties": {"b": {"type": "array", "items": {"type": "string"}}}},
+    ]
+    base = {"type": "object", "properties": {"a": {"type": "string", "default": "x"}}}
+    spec["components"]["schemas"] = {"Base": base, "T": {"allOf": parts, "required": ["a", "b"]}}
+
+
+def _nullable_default(spec: dict[str, Any]) -> None:
+    _things(spec)["parameters"] = [
+        {"name": "q", "in": "query", "schema": {"type": "string", "nullable": True, "default": None}}
+    ]
+
+
+def _path_level_parameter(spec: dict[str, Any]) -> None:
+    spec["paths"]["/things/{id}"] = spec["paths"].pop("/things")
+    spec["paths"]["/things/{id}"]["parameters"] = [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+
+
+def _referenced_parameter(spec: dict[str, Any]) -> None:
+    _path_level_parameter(spec)
+    item = spec["paths"]["/things/{id}"]
+    spec["components"]["parameters"] = {"Id": item["parameters"][0]}
+    item["parameters"] = [{"$ref": "#/components/parameters/Id"}]
+
+
+def _recursive_schema(spec: dict[str, Any]) -> None:
+    tree = {
+        "type": "object",
+        "properties": {"children": {"type": "array", "items": {"$ref": "#/components/schemas/Tree"}}},
+    }
+    spec["components"]["schemas"] = {"Tree": tree}
+    _things(spec)["responses"]["200"]["content"]["application/json"]["schema"] = {"$ref": "#/components/schemas/Tree"}
+
+
+def _scoped_identifier(spec: dict[str, Any]) -> None:
+    spec["components"]["schemas"] = {"T": {"$id": "https://example.com/t", "type": "string"}}
+
+
+@pytest.mark.parametrize(
+    "bend",
+    [
+        _duplicate_operation_id,
+        _undeclared_path_parameter,
+        _path_parameter_not_in_template,
+        _default_not_valid,
+        _all_of_requires_undefined,
+        _duplicate_parameter,
+        _duplicate_tag,
+        _component_required_through_items,
+        _component_required_directly,
+        _required_defined_in_all_of,
+        _nullable_default,
+        _path_level_parameter,
+        _referenced_parameter,
+        _recursive_schema,
+        _scoped_identifier,
+    ],
+)
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_the_plain_walk_agrees_with_the_keyword_walk(bend: Callable[[dict[str, Any]], None], version: str) -> None:
+    """Where the plain walk gives a verdict (None leaves the document to the keyword walk), it is the keyword walk's."""
+    spec = minimal_spec()
+    spec["openapi"] = version
+    bend(spec)
+    verdict = _semantic_verdict(spec, version)
+    assert verdict is None or verdict == _keyword_walk_passes(spec)
+    assert (validate_openapi(spec, "a.yaml") == []) == _keyword_walk_passes(spec)
+
+
+def test_a_scope_keyword_leaves_the_verdict_to_the_keyword_walk() -> None:
+    spec = minimal_spec()
+    _scoped_identifier(spec)
+    assert _semantic_verdict(spec, "3.1.0") is None
+
+
+@pytest.mark.parametrize("bend", [_recursive_schema, _referenced_parameter, _required_defined_in_all_of])
+def test_the_plain_walk_decides_ordinary_shapes(bend: Callable[[dict[str, Any]], None]) -> None:
+    """Not None: otherwise a large valid document would still pay for the keyword walk."""
+    spec = minimal_spec()
+    bend(spec)
+    assert _semantic_verdict(spec, "3.1.0") is True
+
+
+def _python(code: str, *arguments: str, environment: dict[str, str] | None = None) -> str:
+    """What ``code`` prints, run by this interpreter in a fresh process from the repository root."""
+    env = {**os.environ, **(environment or {})}
+    command = [sys.executable, "-c", code, *arguments]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+
+
+def test_importing_leaves_the_environment_alone() -> None:
+    code = (
+        "import json, os\n"
+        "before = dict(os.environ)\n"
+        "import generator._validate\n"
+        "print(json.dumps(dict(os.environ) == before))\n"
+    )
+    assert json.loads(_python(code)) is True
+
+
+@pytest.mark.parametrize("backend", ["jsonschema-rs", "jsonschema", "auto"])
+def test_messages_do_not_depend_on_the_backend_setting(backend: str) -> None:
+    """openapi-spec-validator reads this variable to pick its default backend; the reports must not change."""
+    spec = minimal_spec()
+    _things(spec)["parameters"] = [
+        {"name": "limit", "in": "query"},
+        {"name": 5, "in": "path", "schema": {"type": "integer"}},
+    ]
+    code = (
+        "import json, sys\n"
+        "from generator._validate import validate_openapi\n"
+        "problems = validate_openapi(json.loads(sys.argv[1]), 'a.yaml')\n"
+        "print(json.dumps([[problem.pointer, problem.message] for problem in problems]))\n"
+    )
+    setting = {"OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND": backend}
+    there = json.loads(_python(code, json.dumps(spec), environment=setting))
+    here = [[problem.pointer, problem.message] for problem in validate_openapi(spec, "a.yaml")]
+    assert here
+    assert there == here
