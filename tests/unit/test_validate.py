@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
+from generator._semantic_walk import semantic_verdict
 from generator._validate import (  # pyright: ignore[reportPrivateUsage]
     _FastV30,  # pyright: ignore[reportPrivateUsage]
     _FastV31,  # pyright: ignore[reportPrivateUsage]
-    _semantic_verdict,  # pyright: ignore[reportPrivateUsage]
     _valid_by_fast_pass,  # pyright: ignore[reportPrivateUsage]
     validate_openapi,
 )
@@ -233,7 +233,7 @@ def test_the_plain_walk_agrees_with_the_keyword_walk(bend: Callable[[dict[str, A
     spec = minimal_spec()
     spec["openapi"] = version
     bend(spec)
-    verdict = _semantic_verdict(spec, version)
+    verdict = semantic_verdict(spec, version)
     assert verdict is None or verdict == _keyword_walk_passes(spec)
     assert (validate_openapi(spec, "a.yaml") == []) == _keyword_walk_passes(spec)
 
@@ -241,7 +241,7 @@ def test_the_plain_walk_agrees_with_the_keyword_walk(bend: Callable[[dict[str, A
 def test_a_scope_keyword_leaves_the_verdict_to_the_keyword_walk() -> None:
     spec = minimal_spec()
     _scoped_identifier(spec)
-    assert _semantic_verdict(spec, "3.1.0") is None
+    assert semantic_verdict(spec, "3.1.0") is None
 
 
 @pytest.mark.parametrize("bend", [_recursive_schema, _referenced_parameter, _required_defined_in_all_of])
@@ -249,7 +249,7 @@ def test_the_plain_walk_decides_ordinary_shapes(bend: Callable[[dict[str, Any]],
     """Not None: otherwise a large valid document would still pay for the keyword walk."""
     spec = minimal_spec()
     bend(spec)
-    assert _semantic_verdict(spec, "3.1.0") is True
+    assert semantic_verdict(spec, "3.1.0") is True
 
 
 def _python(code: str, *arguments: str, environment: dict[str, str] | None = None) -> str:
