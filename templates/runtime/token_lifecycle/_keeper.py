@@ -80,6 +80,8 @@ class TokenKeeper:
         self.store = store
         self._logger = logger
         self._allow_insecure_http = allow_insecure_http
+        # Decided once: every request the token goes with has the service's origin, so the same verdict.
+        self._secure_origin = base_url.scheme == "https" or allow_insecure_http or is_loopback(base_url)
         self._redaction = redaction
         # The store may be shared: a subject keeps one user's token away from another user.
         self._subject = "" if credentials is None else f"{credentials.username}@{safe_url(base_url)}"
@@ -116,8 +118,8 @@ class TokenKeeper:
         url = request.url
         if origin(url) != self._origin:
             return False
-        if url.scheme != "https":
-            self._require_secure(url, "a token")
+        if not self._secure_origin:
+            self._require_secure(url, "a token")  # raises
         return True
 
     def _require_secure(self, url: httpx.URL, what: str) -> None:
