@@ -18,7 +18,7 @@ import httpx
 
 from ._credentials import Credentials
 from ._errors import AuthError, InsecureTransportError, LoginError, TokenRejectedError, UnreplayableRequestError
-from ._login import LoginCall, read_login_response
+from ._login import MAX_TOKEN_LENGTH, LoginCall, is_header_safe, read_login_response
 from ._redaction import SecretRedactionFilter, fingerprint
 from ._state import LifecycleStats, Need, TokenState
 from ._stores import StoredToken, TokenStore
@@ -195,6 +195,10 @@ class TokenKeeper:
             return None
         with self._state_lock:
             refused = stored.token == rejected or stored.token in self._rejected
+        if not is_header_safe(stored.token) or len(stored.token) > MAX_TOKEN_LENGTH:
+            # Any store's: a token that breaks the header would fail every request of every process.
+            self._logger.warning("the token in %r cannot be sent in a header; discarding it", self.store)
+            refused = True
         if refused:
             # The service said no: do not hand it to the next process either.
             self._store_write(self.store.clear)

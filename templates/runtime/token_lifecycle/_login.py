@@ -21,6 +21,9 @@ TokenSource: TypeAlias = Literal["body", "json"]
 #: HTTP methods a login operation may use.
 LOGIN_METHODS = frozenset({"GET", "POST"})
 
+#: The longest token accepted (characters), from a login or a store: it travels in every request's header.
+MAX_TOKEN_LENGTH = 16 * 1024
+
 _LOCATIONS: frozenset[str] = frozenset({"query", "header", "cookie", "form", "json"})
 _FROM_BODY: TokenSource = "body"
 _FIRST_VISIBLE_ASCII = 0x21  # "!"
