@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Literal, TypeAlias, cast
 
 import httpx
@@ -21,6 +21,15 @@ TokenSource: TypeAlias = Literal["body", "json"]
 
 #: HTTP methods a login operation may use.
 LOGIN_METHODS = frozenset({"GET", "POST"})
+
+#: The longest token accepted (characters), from a login or a store: it travels in every request's header.
+MAX_TOKEN_LENGTH = 16 * 1024
+
+#: The most bytes read of a login response's body: a token with some JSON around it is far smaller.
+MAX_LOGIN_RESPONSE_BYTES = 64 * 1024
+
+#: Media types of a login answer that is a page, not a token (a portal, a proxy's error page).
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 _LOCATIONS: frozenset[str] = frozenset({"query", "header", "cookie", "form", "json"})
 _FROM_BODY: TokenSource = "body"
@@ -158,8 +167,51 @@ def is_header_safe(token: str) -> bool:
     return bool(token) and all(_FIRST_VISIBLE_ASCII <= ord(char) <= _LAST_VISIBLE_ASCII for char in token)
 
 
+class CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that raises ``error()`` once more than ``limit`` bytes arrived (read no further)."""
+
+    def __init__(
+        self, stream: httpx.SyncByteStream | httpx.AsyncByteStream, limit: int, error: Callable[[], Exception]
+    ) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._error = error
+
+    def __iter__(self) -> Iterator[bytes]:
+        received = 0
+        for chunk in cast("httpx.SyncByteStream", self._stream):
+            received += len(chunk)
+            if received > self._limit:
+                raise self._error()
+            yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        received = 0
+        async for chunk in cast("httpx.AsyncByteStream", self._stream):
+            received += len(chunk)
+            if received > self._limit:
+                raise self._error()
+            yield chunk
+
+    def close(self) -> None:
+        cast("httpx.SyncByteStream", self._stream).close()
+
+    async def aclose(self) -> None:
+        await cast("httpx.AsyncByteStream", self._stream).aclose()
+
+
+def declared_length(response: httpx.Response) -> int | None:
+    """Return the response's Content-Length when it is a plain number, else None."""
+    value = response.headers.get("Content-Length", "").strip()
+    return int(value) if value.isdigit() else None
+
+
 def _token_from_body(response: httpx.Response) -> str | None:
     text = response.text.strip()
+    media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if media_type in _HTML_TYPES or text.startswith(("<", "{", "[")):
+        # A page, or a JSON object or array (``{"error": "account_locked"}``): an answer, not a token.
+        return None
     if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
         # Some services send the bare token as a JSON string.
         try:
@@ -202,9 +254,10 @@ def read_login_response(call: LoginCall, response: httpx.Response, *, username: 
     shape_error = f"login as {username!r} answered HTTP {response.status_code} but "
     if call.token_from == _FROM_BODY:
         token = _token_from_body(response)
-        if token is None or not is_header_safe(token):
+        if token is None or not is_header_safe(token) or len(token) > MAX_TOKEN_LENGTH:
             raise LoginError(
-                shape_error + "the body is not a token (expected one line of visible ASCII characters)",
+                shape_error + "the body is not a token (expected one line of visible ASCII characters, "
+                f"at most {MAX_TOKEN_LENGTH}, not a page or a JSON object)",
                 username=username,
             )
         return LoginResult(token=token)
@@ -215,10 +268,10 @@ def read_login_response(call: LoginCall, response: httpx.Response, *, username: 
         raise LoginError(shape_error + "the body is not JSON", username=username) from None
     pointer = call.token_pointer or ""
     token_value = resolve_json_pointer(document, pointer)
-    if not isinstance(token_value, str) or not is_header_safe(token_value):
+    if not isinstance(token_value, str) or not is_header_safe(token_value) or len(token_value) > MAX_TOKEN_LENGTH:
         raise LoginError(
             shape_error + f"the JSON has no token at {pointer or '(root)'} "
-            "(expected a string of visible ASCII characters)",
+            f"(expected a string of at most {MAX_TOKEN_LENGTH} visible ASCII characters)",
             username=username,
         )
     if call.expires_in_pointer is None:
