@@ -13,7 +13,7 @@ import httpx
 
 from ._credentials import Credentials
 from ._errors import LoginError
-from ._urls import join_url
+from ._urls import join_url, safe_url
 from ._values import Value, immutable
 
 FieldLocation: TypeAlias = Literal["query", "header", "cookie", "form", "json"]
@@ -91,6 +91,17 @@ class LoginResult(Value):
     lifetime_problem: str | None = None
 
 
+class LoginRequest(httpx.Request):
+    """The login request; its repr leaves out the query string, which may carry the password.
+
+    Error trackers that capture local variables (Sentry) print the reprs of the frames a
+    `LoginError` passes through; httpx's own ``Request`` repr shows the whole URL.
+    """
+
+    def __repr__(self) -> str:
+        return f"<LoginRequest({self.method!r}, {safe_url(self.url)!r})>"
+
+
 @immutable
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class LoginCall(Value):
@@ -150,7 +161,7 @@ class LoginCall(Value):
             request_headers[name] = value
         if fields["cookie"]:
             request_headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in fields["cookie"])
-        return httpx.Request(
+        return LoginRequest(
             self.method,
             join_url(base_url, self.path),
             params=tuple(fields["query"]) or None,
@@ -159,6 +170,24 @@ class LoginCall(Value):
             json=dict(fields["json"]) or None,
             extensions=extensions,
         )
+
+
+def login_secrets(call: LoginCall | None, request_kwargs: Mapping[str, object]) -> tuple[str, ...]:
+    """Return the password that ``request_kwargs`` (of ``httpx.Client.request``) carry for ``call``.
+
+    The generated login operation passes its request through `redacting` with these, so that calling
+    it through a plain ``Client`` never logs the password (httpx logs a query-string login's URL).
+    """
+    if call is None:
+        return ()
+    key = {"query": "params", "header": "headers", "cookie": "cookies", "form": "data", "json": "json"}[
+        call.password_in
+    ]
+    fields = request_kwargs.get(key)
+    if not isinstance(fields, Mapping):
+        return ()
+    value = cast("Mapping[str, object]", fields).get(call.password_name)
+    return (value,) if isinstance(value, str) and value else ()
 
 
 def is_header_safe(token: str) -> bool:
