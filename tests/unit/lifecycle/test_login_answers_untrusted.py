@@ -17,7 +17,7 @@ import httpx
 import pytest
 import token_lifecycle
 from synthetic_classic_client import AuthenticatedClient, Credentials, LoginError
-from token_lifecycle import LoginCall, TokenLifecycle
+from token_lifecycle import MANDATORY_REFRESH_SECONDS, LoginCall, TokenLifecycle
 
 from tests.fault_server import Action, FaultServer, Garbage, Reply, Seen, serving
 
@@ -190,3 +190,41 @@ async def test_async_a_10_mb_chunked_login_answer_is_read_only_up_to_the_bound()
             with pytest.raises(LoginError, match="more than 65536 bytes"):
                 await client.get_async_httpx_client().get("/tests")
         assert server.count("/tests") == 0
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_10_mb_answer_to_an_advisory_refresh_keeps_the_current_token(chunked: bool) -> None:
+    """The refresh fails quietly and the call goes on with the current token; the 10 MB are not read."""
+    serials = itertools.count(1)
+
+    def first_logins(seen: Seen) -> Action:
+        return Reply(200, f"tok-{next(serials)}".encode())
+
+    script = {"login": first_logins}
+    with serving(_service(lambda seen: script["login"](seen))) as server:
+        clock = _Clock()
+        with _client(server.url, clock=clock) as client:
+            http = client.get_httpx_client()
+            assert http.get("/tests").status_code == 200
+            big: Action = Garbage(_chunked(TEN_MB)) if chunked else Reply(200, b"A" * TEN_MB)  # built before tracing
+            script["login"] = lambda _seen: big
+            # Inside the advisory window (one minute before it turns mandatory): one caller refreshes.
+            clock.now += 18 * 3600.0 - MANDATORY_REFRESH_SECONDS - 60.0
+            tracemalloc.start()
+            try:
+                assert http.get("/tests").status_code == 200
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            stats = client.lifecycle.stats
+    assert server.count("/login") == 2
+    assert (stats.logins, stats.failed_logins) == (1, 1)
+    assert peak < MEMORY_BOUND, f"peak {peak} bytes during a refused advisory refresh"

@@ -251,27 +251,33 @@ class TokenKeeper:
         )
 
     def check_login_response(self, response: httpx.Response) -> None:
-        """Refuse a login answered by another origin or too big to be a token; cap what is read of it."""
-        username = "" if self._credentials is None else self._credentials.username
+        """Refuse a login answered by another origin or too big to be a token; cap what is read of it.
+
+        A refused answer is never read: not here, nor by httpx before it sends the next request (after a
+        failed advisory refresh the call goes on with the current token).
+        """
+        # Whatever it declares, the body is read up to the bound and no further (see `finish_login`).
+        capped = CappedStream(response.stream, MAX_LOGIN_RESPONSE_BYTES)
+        response.stream = capped
         if origin(response.url) != self._origin:
             # A followed redirect: whatever that origin says is not the service's token.
+            capped.refuse()
             raise self.login_redirected(response.url)
-
-        def too_large() -> LoginError:
-            return self._login_failed(
-                LoginError(
-                    f"login as {username!r} answered HTTP {response.status_code} with a body of more than "
-                    f"{MAX_LOGIN_RESPONSE_BYTES} bytes: not a token",
-                    username=username,
-                    status_code=response.status_code,
-                )
-            )
-
         declared = declared_length(response)
         if declared is not None and declared > MAX_LOGIN_RESPONSE_BYTES:
-            raise too_large()  # not a byte of it read
-        # Whatever it declares, the body is read up to the bound and no further.
-        response.stream = CappedStream(response.stream, MAX_LOGIN_RESPONSE_BYTES, too_large)
+            capped.refuse()  # not a byte of it read
+            raise self._too_large(response)
+
+    def _too_large(self, response: httpx.Response) -> LoginError:
+        username = "" if self._credentials is None else self._credentials.username
+        return self._login_failed(
+            LoginError(
+                f"login as {username!r} answered HTTP {response.status_code} with a body of more than "
+                f"{MAX_LOGIN_RESPONSE_BYTES} bytes: not a token",
+                username=username,
+                status_code=response.status_code,
+            )
+        )
 
     def answered_by_service(self, response: httpx.Response) -> bool:
         """Whether ``response`` comes from the service: a 401 of another origin says nothing of the token."""
@@ -297,6 +303,8 @@ class TokenKeeper:
         if self._login is None or self._credentials is None:
             raise AuthError("no credentials to log in with")  # unreachable: begin_refresh checked first
         username = self._credentials.username
+        if isinstance(response.stream, CappedStream) and response.stream.exceeded:
+            raise self._too_large(response)  # the body was cut short at the bound: not parsed
         try:
             result = read_login_response(self._login, response, username=username)
         except LoginError as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Literal, TypeAlias, cast
 
 import httpx
@@ -197,29 +197,46 @@ def is_header_safe(token: str) -> bool:
 
 
 class CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A response body that raises ``error()`` once more than ``limit`` bytes arrived (read no further)."""
+    """A response body read up to ``limit`` bytes and no further; ``exceeded`` tells whether it was cut.
 
-    def __init__(
-        self, stream: httpx.SyncByteStream | httpx.AsyncByteStream, limit: int, error: Callable[[], Exception]
-    ) -> None:
+    `refuse` makes it yield nothing at all. Either way, closing it closes the connection's stream, so a
+    refused answer is never read to its end (httpx reads a response before sending the next request).
+    """
+
+    def __init__(self, stream: httpx.SyncByteStream | httpx.AsyncByteStream, limit: int) -> None:
         self._stream = stream
         self._limit = limit
-        self._error = error
+        self._refused = False
+        #: Whether more than ``limit`` bytes arrived (the body read is then cut short).
+        self.exceeded = False
+
+    def refuse(self) -> None:
+        """Read nothing more of this body."""
+        self._refused = True
+
+    def _take(self, received: int) -> bool:
+        if received > self._limit:
+            self.exceeded = True
+        return not (self.exceeded or self._refused)
 
     def __iter__(self) -> Iterator[bytes]:
         received = 0
+        if self._refused:
+            return
         for chunk in cast("httpx.SyncByteStream", self._stream):
             received += len(chunk)
-            if received > self._limit:
-                raise self._error()
+            if not self._take(received):
+                return
             yield chunk
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         received = 0
+        if self._refused:
+            return
         async for chunk in cast("httpx.AsyncByteStream", self._stream):
             received += len(chunk)
-            if received > self._limit:
-                raise self._error()
+            if not self._take(received):
+                return
             yield chunk
 
     def close(self) -> None:
