@@ -106,7 +106,7 @@ def auth_steps(keeper: TokenKeeper, request: httpx.Request) -> Steps:
     sent = state.token
     keeper.apply(request, sent)
     response: httpx.Response = yield Send(request)
-    if response.status_code not in keeper.invalid_on:
+    if response.status_code not in keeper.invalid_on or not keeper.answered_by_service(response):
         return
     yield Read(response)  # return the connection to the pool before waiting on the lock
     keeper.on_rejected(request, response, sent)
@@ -119,7 +119,7 @@ def auth_steps(keeper: TokenKeeper, request: httpx.Request) -> Steps:
     yield RELEASE
     keeper.replay(request, response, current)
     response = yield Send(request)
-    if response.status_code in keeper.invalid_on:
+    if response.status_code in keeper.invalid_on and keeper.answered_by_service(response):
         raise keeper.rejected_again(request, response, current)
 
 
@@ -136,5 +136,6 @@ def _refresh(
     if isinstance(outcome, TokenState):
         return outcome
     response: httpx.Response = yield Send(outcome)
+    keeper.check_login_response(response)  # before reading a byte of it
     yield Read(response)
     return keeper.finish_login(response, need, current, rejected=rejected)

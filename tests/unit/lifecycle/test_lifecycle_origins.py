@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
-from token_lifecycle import InsecureTransportError, TokenLifecycle, TokenRejectedError
+from token_lifecycle import InsecureTransportError, LoginError, TokenLifecycle
 
-from ._support import BASE_URL, HEADER, PASSWORD, USERNAME, FakeService, make_lifecycle, query_login
+from ._support import BASE_URL, HEADER, PASSWORD, FakeService, make_lifecycle, query_login
 
 ELSEWHERE = "https://elsewhere.example"
 SERVICE_HOST = httpx.URL(BASE_URL).host
@@ -83,15 +83,17 @@ def test_a_redirect_within_the_service_keeps_the_token() -> None:
 def test_a_redirect_that_downgrades_to_http_on_the_same_host_loses_the_token() -> None:
     """http:// on the service's host is another origin: the token never travels in clear text.
 
-    The plain-http page answers 401 without a token, so the flow logs in again, is redirected again,
-    and gives up: a service that downgrades its own calls cannot be used, rather than leak the token.
+    The plain-http page answers 401 without a token; a 401 of another origin says nothing of the
+    token (issue 13): the caller gets that answer, the token is kept, and no second login happens.
     """
     routes = Redirecting(FakeService())
     routes.redirects["/v1/items"] = (302, f"http://{SERVICE_HOST}/v1/plain")
     lifecycle = make_lifecycle()
-    with _client(lifecycle, routes) as client, pytest.raises(TokenRejectedError):
-        client.get(f"{BASE_URL}/items")
-    assert routes.service.seen == [("/v1/plain", None), ("/v1/plain", None)]
+    with _client(lifecycle, routes) as client:
+        assert client.get(f"{BASE_URL}/items").status_code == 401
+    assert routes.service.seen == [("/v1/plain", None)]
+    assert lifecycle.stats.logins == 1
+    assert lifecycle.stats.invalidations == 0
 
 
 def test_a_login_redirected_elsewhere_with_the_password_in_its_body_is_refused() -> None:
@@ -110,20 +112,18 @@ def test_a_login_redirected_elsewhere_with_the_password_in_its_body_is_refused()
 
 
 def test_a_login_redirected_elsewhere_loses_a_password_header() -> None:
-    """A password the login sends in a header is removed like the token; the rest of the request goes on.
+    """A password the login sends in a header is removed like the token, and the login is not followed.
 
-    The foreign page's answer is then taken for a token that the service rejects: the call fails.
+    Its answer would not be the service's token (issue 13): `LoginError`, nothing reaches the other origin.
     """
     routes = Redirecting(FakeService())
     routes.redirects["/v1/login"] = (307, f"{ELSEWHERE}/collect")
     login = query_login(username_in="header", username_name="X-User", password_in="header", password_name="X-Pass")
     lifecycle = make_lifecycle(login=login)
-    with _client(lifecycle, routes) as client, pytest.raises(TokenRejectedError):
+    with _client(lifecycle, routes) as client, pytest.raises(LoginError, match="another origin"):
         client.get(f"{BASE_URL}/items")
-    assert routes.foreign, "the redirected logins reached the other origin"
-    for request in routes.foreign:
-        assert "x-pass" not in request.headers
-        assert request.headers["x-user"] == USERNAME
+    assert routes.foreign == []
+    assert lifecycle.stats.failed_logins == 1
 
 
 def test_a_secret_the_guard_cannot_remove_refuses_a_request_to_another_origin() -> None:

@@ -36,8 +36,14 @@ from ._errors import (
     TokenRejectedError,
     UnreplayableRequestError,
 )
-from ._login import LoginCall, LoginResult, read_login_response, resolve_json_pointer
-from ._redaction import MAX_REMEMBERED_TOKENS, SecretRedactionFilter, fingerprint, install_redaction_filter
+from ._login import LoginCall, LoginResult, login_secrets, read_login_response, resolve_json_pointer
+from ._redaction import (
+    MAX_REMEMBERED_TOKENS,
+    SecretRedactionFilter,
+    fingerprint,
+    install_redaction_filter,
+    redacting,
+)
 from ._retry import (
     DEFAULT_ATTEMPTS,
     DEFAULT_BASE_DELAY,
@@ -89,7 +95,9 @@ __all__ = [
     "UnreplayableRequestError",
     "fingerprint",
     "install_redaction_filter",
+    "login_secrets",
     "parse_retry_after",
     "read_login_response",
+    "redacting",
     "resolve_json_pointer",
 ]

@@ -19,7 +19,15 @@ import httpx
 
 from ._credentials import Credentials
 from ._errors import AuthError, InsecureTransportError, LoginError, TokenRejectedError, UnreplayableRequestError
-from ._login import LoginCall, read_login_response
+from ._login import (
+    MAX_LOGIN_RESPONSE_BYTES,
+    MAX_TOKEN_LENGTH,
+    CappedStream,
+    LoginCall,
+    declared_length,
+    is_header_safe,
+    read_login_response,
+)
 from ._redaction import SecretRedactionFilter, fingerprint
 from ._state import LifecycleStats, Need, TokenState
 from ._stores import StoredToken, TokenStore
@@ -33,6 +41,9 @@ LOGIN_INHERITED_HEADERS = ("User-Agent",)
 
 #: Request extensions the login request borrows: without the client's timeouts a login could hang forever.
 LOGIN_INHERITED_EXTENSIONS = ("timeout",)
+
+#: Request extension that marks the login request, and the redirects httpx builds from it (they copy it).
+LOGIN_EXTENSION = "token_lifecycle.login"
 
 
 def _is_replayable(request: httpx.Request) -> bool:
@@ -181,7 +192,8 @@ class TokenKeeper:
             self._credentials,
             headers={name: request.headers[name] for name in LOGIN_INHERITED_HEADERS if name in request.headers},
             extensions={
-                name: request.extensions[name] for name in LOGIN_INHERITED_EXTENSIONS if name in request.extensions
+                **{name: request.extensions[name] for name in LOGIN_INHERITED_EXTENSIONS if name in request.extensions},
+                LOGIN_EXTENSION: True,
             },
         )
         self._require_secure(login_request.url, "credentials")
@@ -198,6 +210,10 @@ class TokenKeeper:
             return None
         with self._state_lock:
             refused = stored.token == rejected or stored.token in self._rejected
+        if not is_header_safe(stored.token) or len(stored.token) > MAX_TOKEN_LENGTH:
+            # Any store's: a token that breaks the header would fail every request of every process.
+            self._logger.warning("the token in %r cannot be sent in a header; discarding it", self.store)
+            refused = True
         if refused:
             # The service said no: do not hand it to the next process either.
             self._store_write(self.store.clear)
@@ -219,6 +235,63 @@ class TokenKeeper:
         )
         return state
 
+    def _login_failed(self, error: LoginError) -> LoginError:
+        with self._state_lock:
+            self._counts["failed_logins"] += 1
+        self._logger.warning("%s", error)
+        return error
+
+    def login_redirected(self, url: httpx.URL) -> LoginError:
+        """The error for a login that httpx would follow to another origin (counted and logged)."""
+        username = "" if self._credentials is None else self._credentials.username
+        return self._login_failed(
+            LoginError(
+                f"login as {username!r} was redirected to {safe_url(url)}, another origin than the service; "
+                "not following it",
+                username=username,
+            )
+        )
+
+    def check_login_response(self, response: httpx.Response) -> None:
+        """Refuse a login answered by another origin or too big to be a token; cap what is read of it.
+
+        A refused answer is never read: not here, nor by httpx before it sends the next request (after a
+        failed advisory refresh the call goes on with the current token).
+        """
+        # Whatever it declares, the body is read up to the bound and no further (see `finish_login`).
+        capped = CappedStream(response.stream, MAX_LOGIN_RESPONSE_BYTES)
+        response.stream = capped
+        if origin(response.url) != self._origin:
+            # A followed redirect: whatever that origin says is not the service's token.
+            capped.refuse()
+            raise self.login_redirected(response.url)
+        declared = declared_length(response)
+        if declared is not None and declared > MAX_LOGIN_RESPONSE_BYTES:
+            capped.refuse()  # not a byte of it read
+            raise self._too_large(response)
+
+    def _too_large(self, response: httpx.Response) -> LoginError:
+        username = "" if self._credentials is None else self._credentials.username
+        return self._login_failed(
+            LoginError(
+                f"login as {username!r} answered HTTP {response.status_code} with a body of more than "
+                f"{MAX_LOGIN_RESPONSE_BYTES} bytes: not a token",
+                username=username,
+                status_code=response.status_code,
+            )
+        )
+
+    def answered_by_service(self, response: httpx.Response) -> bool:
+        """Whether ``response`` comes from the service: a 401 of another origin says nothing of the token."""
+        if origin(response.url) == self._origin:
+            return True
+        self._logger.info(
+            "HTTP %d from %s, another origin than the service (a followed redirect): token kept",
+            response.status_code,
+            safe_url(response.url),
+        )
+        return False
+
     def finish_login(
         self,
         response: httpx.Response,
@@ -232,6 +305,8 @@ class TokenKeeper:
         if self._login is None or self._credentials is None:
             raise AuthError("no credentials to log in with")  # unreachable: begin_refresh checked first
         username = self._credentials.username
+        if isinstance(response.stream, CappedStream) and response.stream.exceeded:
+            raise self._too_large(response)  # the body was cut short at the bound: not parsed
         try:
             result = read_login_response(self._login, response, username=username)
         except LoginError as exc:

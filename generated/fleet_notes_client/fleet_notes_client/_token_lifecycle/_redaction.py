@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import threading
 import traceback
 from collections import Counter, deque
+from collections.abc import Generator
 from urllib.parse import quote, quote_plus
 
 import httpx
@@ -174,3 +176,28 @@ def install_redaction_filter(*logger_names: str) -> SecretRedactionFilter:
             if _SHARED_FILTER not in logger.filters:
                 logger.addFilter(_SHARED_FILTER)
     return _SHARED_FILTER
+
+
+@contextlib.contextmanager
+def redacting(*secrets: str) -> Generator[None, None, None]:
+    """Redact ``secrets`` from the HTTP stack's logs while the block runs, and from its exceptions.
+
+    For requests sent without a `TokenLifecycle` (the login operation called through a plain
+    ``Client``): httpx logs each request URL at INFO, and a login may carry the password in it. The
+    secrets are pinned while the block runs and then remembered like issued tokens (bounded), so that
+    a line written soon after is redacted too. An exception leaving the block loses them from its
+    message (its type and attributes stay).
+    """
+    present = [secret for secret in secrets if secret]
+    shared = install_redaction_filter()
+    for secret in present:
+        shared.pin(secret)
+        shared.remember(secret)
+    try:
+        yield
+    except Exception as exc:
+        exc.args = tuple(shared.redact(arg) if isinstance(arg, str) else arg for arg in exc.args)
+        raise
+    finally:
+        for secret in present:
+            shared.unpin(secret)

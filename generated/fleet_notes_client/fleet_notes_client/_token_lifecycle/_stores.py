@@ -6,7 +6,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
+import math
 import os
+import stat
 import sys
 import tempfile
 import threading
@@ -15,6 +18,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol, cast
 
+from ._login import MAX_TOKEN_LENGTH, is_header_safe
 from ._redaction import fingerprint
 from ._values import Value, immutable, shown
 
@@ -26,6 +30,11 @@ STORE_DIR_MODE = 0o700
 
 #: Bumped when the file layout changes; files of another version are ignored (the client logs in again).
 STORE_FORMAT_VERSION = 1
+
+#: The most a token file may weigh: a valid one is a few hundred bytes; more is not read.
+MAX_STORE_FILE_BYTES = 4 * MAX_TOKEN_LENGTH
+
+_logger = logging.getLogger(__name__)
 
 
 @immutable
@@ -127,15 +136,27 @@ class FileTokenStore:
             raise NotImplementedError("FileTokenStore needs fcntl.flock (POSIX); use MemoryTokenStore on Windows")
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
+        # Set once the file cannot be used (a directory this process may not write, a symlinked lock):
+        # from then on the token lives in this process only, as documented ("fail open").
+        self._fallback: MemoryTokenStore | None = None
+        self._fallback_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"FileTokenStore({str(self.path)!r})"
 
     def load(self) -> StoredToken | None:
         """Return the stored token, or None when the file is missing, unreadable or of another version."""
+        fallback = self._fallback
+        if fallback is not None:
+            return fallback.load()
         try:
-            raw = self.path.read_bytes()
+            raw = self._read()
         except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return self._fail_open(exc).load()
+        if raw is None:
+            self._discard(f"is not a regular file of at most {MAX_STORE_FILE_BYTES} bytes")
             return None
         try:
             data: object = json.loads(raw)
@@ -158,6 +179,13 @@ class FileTokenStore:
             return None
         if obtained is not None and (not isinstance(obtained, int | float) or isinstance(obtained, bool)):
             return None
+        if not is_header_safe(token) or len(token) > MAX_TOKEN_LENGTH:
+            # Sent as is, it would fail every request of every process until someone deleted the file.
+            self._discard("holds a token that cannot be sent in a header")
+            return None
+        if not math.isfinite(expires) or (obtained is not None and not math.isfinite(obtained)):
+            self._discard("holds an expiry that is not a finite time")
+            return None
         return StoredToken(
             token=token,
             expires_at_wall=float(expires),
@@ -165,9 +193,55 @@ class FileTokenStore:
             subject=subject,
         )
 
+    def _fail_open(self, exc: OSError) -> MemoryTokenStore:
+        """Keep tokens in memory from now on, saying so once: a broken store must not break the client."""
+        with self._fallback_lock:
+            if self._fallback is None:
+                self._fallback = MemoryTokenStore()
+                _logger.warning(
+                    "cannot use the token store %r (%s: %s); keeping tokens in this process only",
+                    self,
+                    type(exc).__name__,
+                    exc.strerror or exc,
+                )
+            return self._fallback
+
+    def _read(self) -> bytes | None:
+        """Return the file's bytes; None when it is no regular file or too big to be a token file."""
+        # O_NOFOLLOW: a symlink planted at the store's path must not feed this process someone's token.
+        fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_STORE_FILE_BYTES:
+                return None
+            return file.read(MAX_STORE_FILE_BYTES)
+
+    def _discard(self, problem: str) -> None:
+        """Delete a token file that can never be used, so the next login overwrites it (lock held)."""
+        _logger.warning("the token store %r %s; discarded, logging in instead", self, problem)
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+    def _make_directory(self) -> None:
+        """Create the store's directory and missing parents as 0700, whatever the umask."""
+        missing: list[Path] = []
+        directory = self.path.parent
+        while not directory.exists() and directory != directory.parent:
+            missing.append(directory)
+            directory = directory.parent
+        for created in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                created.mkdir(mode=STORE_DIR_MODE)
+                os.chmod(created, STORE_DIR_MODE)  # the umask may have removed bits
+
     def save(self, token: StoredToken) -> None:
         """Write ``token`` to a 0600 temporary file beside the store and atomically move it into place."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=STORE_DIR_MODE)
+        fallback = self._fallback
+        if fallback is not None:
+            fallback.save(token)
+            return
+        # A failure here (disk full) is the lifecycle's to log: the next login tries the file again.
+        self._make_directory()
         payload = json.dumps(
             {
                 "version": STORE_FORMAT_VERSION,
@@ -193,6 +267,10 @@ class FileTokenStore:
 
     def clear(self) -> None:
         """Delete the token file if it exists."""
+        fallback = self._fallback
+        if fallback is not None:
+            fallback.clear()
+            return
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
@@ -201,8 +279,16 @@ class FileTokenStore:
         """Hold an exclusive ``flock`` on the sibling lock file; yield False if non-blocking and busy."""
         import fcntl  # here, not at the top: the package must still import on Windows
 
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=STORE_DIR_MODE)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, STORE_FILE_MODE)
+        fallback, fd = self._fallback, -1
+        if fallback is None:
+            try:
+                fd = self._open_lock_file()
+            except OSError as exc:
+                fallback = self._fail_open(exc)
+        if fallback is not None:
+            with fallback.lock(blocking=blocking) as held:
+                yield held
+            return
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -215,3 +301,19 @@ class FileTokenStore:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+    def _open_lock_file(self) -> int:
+        """Open (creating it 0600) the lock file; refuse a symlink or anything but a regular file."""
+        self._make_directory()
+        # O_NOFOLLOW: a symlink planted as the lock file must not make this process create or open its target.
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, STORE_FILE_MODE)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise OSError(f"{self.lock_path} is not a regular file")
+            if stat.S_IMODE(info.st_mode) & ~STORE_FILE_MODE and info.st_uid == os.geteuid():
+                os.fchmod(fd, STORE_FILE_MODE)  # created under a lax umask, or by an older version
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd

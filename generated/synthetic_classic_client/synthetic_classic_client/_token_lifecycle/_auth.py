@@ -25,7 +25,7 @@ import httpx
 from ._credentials import Credentials
 from ._errors import InsecureTransportError
 from ._flow import Hold, Read, Send, auth_steps
-from ._keeper import TokenKeeper
+from ._keeper import LOGIN_EXTENSION, TokenKeeper
 from ._login import LoginCall, is_header_safe
 from ._redaction import SecretRedactionFilter, install_redaction_filter
 from ._state import ADVISORY_REFRESH_SECONDS, MANDATORY_REFRESH_SECONDS, LifecycleStats
@@ -214,7 +214,9 @@ class TokenLifecycle(httpx.Auth):
         the login sends in a header, would reach the redirect's target. This hook removes those headers
         from any request to another origin than ``base_url``, and refuses the request with
         `InsecureTransportError` when a password or token is still in it (its URL, a header or the body
-        of a redirected login). The generated ``AuthenticatedClient`` installs it through `event_hooks`.
+        of a redirected login). A login redirected to another origin is not followed at all: `LoginError`
+        (what that origin answers is not the service's token). The generated ``AuthenticatedClient``
+        installs it through `event_hooks`.
         """
         if origin(request.url) == self._origin:
             return
@@ -233,6 +235,9 @@ class TokenLifecycle(httpx.Auth):
                 "service (a followed redirect?)",
                 url=safe_url(request.url),
             )
+        if request.extensions.get(LOGIN_EXTENSION):
+            # A login redirected to another origin: its answer would not be the service's token.
+            raise self._keeper.login_redirected(request.url)
 
     async def async_redirect_guard(self, request: httpx.Request) -> None:
         """`redirect_guard` for ``httpx.AsyncClient``, which awaits its event hooks."""

@@ -6,14 +6,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Literal, TypeAlias, cast
 
 import httpx
 
 from ._credentials import Credentials
 from ._errors import LoginError
-from ._urls import join_url
+from ._urls import join_url, safe_url
 from ._values import Value, immutable
 
 FieldLocation: TypeAlias = Literal["query", "header", "cookie", "form", "json"]
@@ -21,6 +21,15 @@ TokenSource: TypeAlias = Literal["body", "json"]
 
 #: HTTP methods a login operation may use.
 LOGIN_METHODS = frozenset({"GET", "POST"})
+
+#: The longest token accepted (characters), from a login or a store: it travels in every request's header.
+MAX_TOKEN_LENGTH = 16 * 1024
+
+#: The most bytes read of a login response's body: a token with some JSON around it is far smaller.
+MAX_LOGIN_RESPONSE_BYTES = 64 * 1024
+
+#: Media types of a login answer that is a page, not a token (a portal, a proxy's error page).
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 _LOCATIONS: frozenset[str] = frozenset({"query", "header", "cookie", "form", "json"})
 _FROM_BODY: TokenSource = "body"
@@ -82,6 +91,17 @@ class LoginResult(Value):
     lifetime_problem: str | None = None
 
 
+class LoginRequest(httpx.Request):
+    """The login request; its repr leaves out the query string, which may carry the password.
+
+    Error trackers that capture local variables (Sentry) print the reprs of the frames a
+    `LoginError` passes through; httpx's own ``Request`` repr shows the whole URL.
+    """
+
+    def __repr__(self) -> str:
+        return f"<LoginRequest({self.method!r}, {safe_url(self.url)!r})>"
+
+
 @immutable
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class LoginCall(Value):
@@ -141,7 +161,7 @@ class LoginCall(Value):
             request_headers[name] = value
         if fields["cookie"]:
             request_headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in fields["cookie"])
-        return httpx.Request(
+        return LoginRequest(
             self.method,
             join_url(base_url, self.path),
             params=tuple(fields["query"]) or None,
@@ -152,14 +172,92 @@ class LoginCall(Value):
         )
 
 
+def login_secrets(call: LoginCall | None, request_kwargs: Mapping[str, object]) -> tuple[str, ...]:
+    """Return the password that ``request_kwargs`` (of ``httpx.Client.request``) carry for ``call``.
+
+    The generated login operation passes its request through `redacting` with these, so that calling
+    it through a plain ``Client`` never logs the password (httpx logs a query-string login's URL).
+    """
+    if call is None:
+        return ()
+    key = {"query": "params", "header": "headers", "cookie": "cookies", "form": "data", "json": "json"}[
+        call.password_in
+    ]
+    fields = request_kwargs.get(key)
+    if not isinstance(fields, Mapping):
+        return ()
+    value = cast("Mapping[str, object]", fields).get(call.password_name)
+    return (value,) if isinstance(value, str) and value else ()
+
+
 def is_header_safe(token: str) -> bool:
     """Tell whether ``token`` can go in a header as is: non-empty visible ASCII, no spaces or line breaks."""
     # Anything else would break the header or could smuggle a second one.
     return bool(token) and all(_FIRST_VISIBLE_ASCII <= ord(char) <= _LAST_VISIBLE_ASCII for char in token)
 
 
+class CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body read up to ``limit`` bytes and no further; ``exceeded`` tells whether it was cut.
+
+    `refuse` makes it yield nothing at all. Either way, closing it closes the connection's stream, so a
+    refused answer is never read to its end (httpx reads a response before sending the next request).
+    """
+
+    def __init__(self, stream: httpx.SyncByteStream | httpx.AsyncByteStream, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._refused = False
+        #: Whether more than ``limit`` bytes arrived (the body read is then cut short).
+        self.exceeded = False
+
+    def refuse(self) -> None:
+        """Read nothing more of this body."""
+        self._refused = True
+
+    def _take(self, received: int) -> bool:
+        if received > self._limit:
+            self.exceeded = True
+        return not (self.exceeded or self._refused)
+
+    def __iter__(self) -> Iterator[bytes]:
+        received = 0
+        if self._refused:
+            return
+        for chunk in cast("httpx.SyncByteStream", self._stream):
+            received += len(chunk)
+            if not self._take(received):
+                return
+            yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        received = 0
+        if self._refused:
+            return
+        async for chunk in cast("httpx.AsyncByteStream", self._stream):
+            received += len(chunk)
+            if not self._take(received):
+                return
+            yield chunk
+
+    def close(self) -> None:
+        cast("httpx.SyncByteStream", self._stream).close()
+
+    async def aclose(self) -> None:
+        await cast("httpx.AsyncByteStream", self._stream).aclose()
+
+
+def declared_length(response: httpx.Response) -> int | None:
+    """Return the response's Content-Length when it is a plain number, else None."""
+    value = response.headers.get("Content-Length", "").strip()
+    return int(value) if value.isdigit() else None
+
+
 def _token_from_body(response: httpx.Response) -> str | None:
     text = response.text.strip()
+    media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if media_type in _HTML_TYPES or text.startswith(("<", "{", "[")):
+        # A page, or a JSON object or array (``{"error": "account_locked"}``): an answer, not a token.
+        return None
     if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
         # Some services send the bare token as a JSON string.
         try:
@@ -202,9 +300,10 @@ def read_login_response(call: LoginCall, response: httpx.Response, *, username: 
     shape_error = f"login as {username!r} answered HTTP {response.status_code} but "
     if call.token_from == _FROM_BODY:
         token = _token_from_body(response)
-        if token is None or not is_header_safe(token):
+        if token is None or not is_header_safe(token) or len(token) > MAX_TOKEN_LENGTH:
             raise LoginError(
-                shape_error + "the body is not a token (expected one line of visible ASCII characters)",
+                shape_error + "the body is not a token (expected one line of visible ASCII characters, "
+                f"at most {MAX_TOKEN_LENGTH}, not a page or a JSON object)",
                 username=username,
             )
         return LoginResult(token=token)
@@ -215,10 +314,10 @@ def read_login_response(call: LoginCall, response: httpx.Response, *, username: 
         raise LoginError(shape_error + "the body is not JSON", username=username) from None
     pointer = call.token_pointer or ""
     token_value = resolve_json_pointer(document, pointer)
-    if not isinstance(token_value, str) or not is_header_safe(token_value):
+    if not isinstance(token_value, str) or not is_header_safe(token_value) or len(token_value) > MAX_TOKEN_LENGTH:
         raise LoginError(
             shape_error + f"the JSON has no token at {pointer or '(root)'} "
-            "(expected a string of visible ASCII characters)",
+            f"(expected a string of at most {MAX_TOKEN_LENGTH} visible ASCII characters)",
             username=username,
         )
     if call.expires_in_pointer is None:

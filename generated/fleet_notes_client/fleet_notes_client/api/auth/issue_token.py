@@ -5,7 +5,8 @@ from typing import Any
 import httpx
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ..._token_lifecycle import login_secrets, redacting
+from ...client import LOGIN, AuthenticatedClient, Client
 from ...models.o_auth_error import OAuthError
 from ...models.password_grant import PasswordGrant
 from ...models.token_response import TokenResponse
@@ -97,9 +98,11 @@ def sync_detailed(
         body=body,
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
+    # httpx logs the request URL at INFO, which may carry the password: redacted, as in every log line.
+    with redacting(*login_secrets(LOGIN, kwargs)):
+        response = client.get_httpx_client().request(
+            **kwargs,
+        )
 
     return _build_response(client=client, response=response)
 
@@ -160,7 +163,8 @@ async def asyncio_detailed(
         body=body,
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    with redacting(*login_secrets(LOGIN, kwargs)):
+        response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
 

@@ -5,7 +5,8 @@ from typing import Any
 import httpx
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ..._token_lifecycle import login_secrets, redacting
+from ...client import LOGIN, AuthenticatedClient, Client
 from ...models.error import Error
 from ...types import UNSET, Response
 
@@ -110,9 +111,11 @@ def sync_detailed(
         password=password,
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
+    # httpx logs the request URL at INFO, which may carry the password: redacted, as in every log line.
+    with redacting(*login_secrets(LOGIN, kwargs)):
+        response = client.get_httpx_client().request(
+            **kwargs,
+        )
 
     return _build_response(client=client, response=response)
 
@@ -183,7 +186,8 @@ async def asyncio_detailed(
         password=password,
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    with redacting(*login_secrets(LOGIN, kwargs)):
+        response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
 
