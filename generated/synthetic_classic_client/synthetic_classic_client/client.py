@@ -51,6 +51,16 @@ LOGGER_NAME = "synthetic_classic_client.auth"
 RETRY_LOGGER_NAME = "synthetic_classic_client.retry"
 """The stdlib logger of the 503 retry layer: one line per retry and per exhausted call."""
 
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=60.0, write=60.0, pool=60.0)
+"""The timeout of every request unless ``timeout=`` says otherwise (``timeout=None``: none at all).
+
+Connect 5 s, like httpx and openai-python (a loopback or LAN handshake takes milliseconds; 5 s
+covers two SYN retransmissions); read, write and pool 60 s, like botocore's read timeout (an API
+call answering a large list can take tens of seconds; httpx's 5 s would cut it off). requests
+has no default at all, which is what this replaces: a call that never answers must not block
+forever. The login request is bounded separately (``LOGIN_TIMEOUT_SECONDS`` per phase).
+"""
+
 _TRANSPORT_OPTIONS = ("cert", "http1", "http2", "limits", "trust_env", "proxy", "retries", "local_address", "uds")
 """httpx_args that configure the connection pool, passed to the transport the retry layer wraps."""
 
@@ -69,7 +79,8 @@ class Client:
 
         ``base_url``: the base URL of the API; every request is made relative to it.
         ``cookies``, ``headers``: sent with every request.
-        ``timeout``: httpx.Timeout for every request (httpx.TimeoutException when exceeded).
+        ``timeout``: httpx.Timeout for every request (httpx.TimeoutException when exceeded);
+        default ``DEFAULT_TIMEOUT`` (connect 5 s, read/write/pool 60 s), None for no timeout.
         ``verify_ssl``: verify the server's TLS certificate (True in production).
         ``follow_redirects``: follow redirects (default False).
         ``httpx_args``: any other httpx.Client / httpx.AsyncClient argument.
@@ -96,7 +107,7 @@ class Client:
         *,
         cookies: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
-        timeout: httpx.Timeout | None = None,
+        timeout: httpx.Timeout | None = DEFAULT_TIMEOUT,
         verify_ssl: str | bool | ssl.SSLContext = True,
         follow_redirects: bool = False,
         httpx_args: dict[str, Any] | None = None,
@@ -250,7 +261,7 @@ class AuthenticatedClient(Client):
         lifecycle: TokenLifecycle | None = None,
         cookies: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
-        timeout: httpx.Timeout | None = None,
+        timeout: httpx.Timeout | None = DEFAULT_TIMEOUT,
         verify_ssl: str | bool | ssl.SSLContext = True,
         follow_redirects: bool = False,
         httpx_args: dict[str, Any] | None = None,
