@@ -49,7 +49,7 @@ DEFAULT_LOGGER_NAME = "token_lifecycle"
 #: Seconds between two tries of a busy store lock in the async flow (which must not block the loop).
 STORE_LOCK_POLL_SECONDS = 0.05
 
-#: Seconds a caller waits for another caller's login beyond ``2 × login_timeout`` (one attempt:
+#: Seconds a caller waits for another caller's login beyond ``2 * login_timeout`` (one attempt:
 #: its connection and its answer, each bounded by ``login_timeout``) before it gives up.
 LOGIN_WAIT_MARGIN_SECONDS = 1.0
 
@@ -109,7 +109,7 @@ class TokenLifecycle(httpx.Auth):
 
     Bounds: the login request's every phase (pool, connect, write, read) is bounded by ``login_timeout``
     (default `LOGIN_TIMEOUT_SECONDS`), whatever the client's timeout. A caller waits for another
-    caller's login at most ``login_wait`` (default ``2 × login_timeout + LOGIN_WAIT_MARGIN_SECONDS``):
+    caller's login at most ``login_wait`` (default ``2 * login_timeout + LOGIN_WAIT_MARGIN_SECONDS``):
     then it fails with `LoginError` when the login is one of this lifecycle's, or logs in without the
     store's lock when another process holds it. A failed login (an error answer, or a transport error
     while it was on the wire) is raised to every caller that waited on it, each with its own instance,

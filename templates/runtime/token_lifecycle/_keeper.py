@@ -13,6 +13,7 @@ import math
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
+from typing import cast
 
 import httpx
 
@@ -47,7 +48,7 @@ _TIMEOUT_PHASES = ("connect", "read", "write", "pool")
 
 def _login_timeout(inherited: object, bound: float) -> dict[str, float]:
     """The login request's timeout extension: each phase the client's value, at most ``bound``."""
-    phases = inherited if isinstance(inherited, dict) else {}
+    phases = cast("dict[str, object]", inherited) if isinstance(inherited, dict) else {}
     result: dict[str, float] = {}
     for phase in _TIMEOUT_PHASES:
         value = phases.get(phase)
@@ -195,7 +196,7 @@ class TokenKeeper:
             self._counts["failed_logins"] += 1
 
     def login_interrupted(self, exit_: BaseException) -> None:
-        """The flow was closed while its login was on the wire (a timeout, a reset, a raising hook): fail its waiters."""
+        """The flow was closed mid-login (a timeout, a reset, a raising hook): fail the callers waiting on it."""
         cause = _interruption(exit_)
         if (cause is not None and not isinstance(cause, Exception)) or self._credentials is None:
             return  # a cancelled task, a KeyboardInterrupt: the callers that waited try for themselves

@@ -9,6 +9,7 @@ waiting and logs in by itself. Every wait below is bounded by a join or ``wait_f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -100,9 +101,8 @@ def test_the_generated_clients_default_timeouts_are_finite() -> None:
 
     for module in (synthetic_classic_client.client, fleet_notes_client.client):
         timeout = module.DEFAULT_TIMEOUT
-        assert all(
-            value is not None and 0 < value <= 60 for value in (timeout.connect, timeout.read, timeout.write, timeout.pool)
-        )
+        phases = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        assert all(value is not None and 0 < value <= 60 for value in phases)
         client = module.AuthenticatedClient(base_url="https://api.example", token="tok-static")
         assert client.get_httpx_client().timeout == timeout
         plain = module.Client(base_url="https://api.example")
@@ -116,7 +116,7 @@ def test_a_hung_login_releases_every_thread_within_its_bound() -> None:
     """The client has no timeout at all; the login hangs; 16 threads are all released in time, 1 login."""
     with FaultServer(_hung_login) as server:
         lifecycle = _lifecycle(server.url)
-        with httpx.Client(auth=lifecycle, timeout=None) as client:
+        with httpx.Client(auth=lifecycle, timeout=None) as client:  # noqa: S113 - no call timeout: the login's own bound is tested
             outcomes, longest = _run_threads(16, lambda: client.get(f"{server.url}/items"), bound=LOGIN_WAIT + SLACK)
         assert server.count("/login") == 1
     assert longest < LOGIN_WAIT + SLACK
@@ -160,7 +160,7 @@ async def test_a_hung_login_releases_every_task_within_its_bound() -> None:
     """The async flow: 64 tasks, no client timeout, a login that never answers; all released, 1 login."""
     with FaultServer(_hung_login) as server:
         lifecycle = _lifecycle(server.url)
-        async with httpx.AsyncClient(auth=lifecycle, timeout=None) as client:
+        async with httpx.AsyncClient(auth=lifecycle, timeout=None) as client:  # noqa: S113 - no call timeout: the login's own bound is tested
             started = time.monotonic()
             outcomes = await asyncio.wait_for(
                 asyncio.gather(*(client.get(f"{server.url}/items") for _ in range(64)), return_exceptions=True),
@@ -176,7 +176,7 @@ def test_a_waiter_gives_up_on_a_login_that_outlives_login_wait() -> None:
     """The first caller's own login may take long (a generous login_timeout); the others wait login_wait only."""
     with FaultServer(_hung_login) as server:
         lifecycle = _lifecycle(server.url, login_timeout=30.0)
-        with httpx.Client(auth=lifecycle, timeout=None) as client:
+        with httpx.Client(auth=lifecycle, timeout=None) as client:  # noqa: S113 - no call timeout: the login's own bound is tested
             first = threading.Thread(target=lambda: _ignore(lambda: client.get(f"{server.url}/items")), daemon=True)
             first.start()
             _wait_until(lambda: server.count("/login") == 1)
@@ -194,7 +194,7 @@ async def test_a_task_gives_up_on_a_login_that_outlives_login_wait() -> None:
     """The async flow's waiters give up after login_wait too."""
     with FaultServer(_hung_login) as server:
         lifecycle = _lifecycle(server.url, login_timeout=30.0)
-        async with httpx.AsyncClient(auth=lifecycle, timeout=None) as client:
+        async with httpx.AsyncClient(auth=lifecycle, timeout=None) as client:  # noqa: S113 - no call timeout: the login's own bound is tested
             first = asyncio.create_task(client.get(f"{server.url}/items"))
             await asyncio.wait_for(_async_wait_until(lambda: server.count("/login") == 1), SLACK)
             started = time.monotonic()
@@ -245,7 +245,7 @@ def test_a_process_stops_waiting_for_a_hung_peers_store_lock_and_logs_in(tmp_pat
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(RUNTIME), os.environ.get("PYTHONPATH", "")])}
         log = tmp_path / "peer.log"
         with log.open("wb") as stderr:
-            peer = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            peer = subprocess.Popen(
                 [sys.executable, "-c", _PEER, server.url, str(path)],
                 env=env,
                 cwd=ROOT,
@@ -259,7 +259,7 @@ def test_a_process_stops_waiting_for_a_hung_peers_store_lock_and_logs_in(tmp_pat
             with store.lock(blocking=False) as free:
                 assert not free  # the peer holds the lock while its login hangs
             lifecycle = _lifecycle(server.url, store=store)
-            with httpx.Client(auth=lifecycle, timeout=None) as client:
+            with httpx.Client(auth=lifecycle, timeout=None) as client:  # noqa: S113 - no call timeout: the login's own bound is tested
                 outcomes, longest = _run_threads(
                     1, lambda: client.get(f"{server.url}/items"), bound=LOGIN_WAIT + LOGIN_TIMEOUT + SLACK
                 )
@@ -276,10 +276,8 @@ def test_a_process_stops_waiting_for_a_hung_peers_store_lock_and_logs_in(tmp_pat
 
 
 def _ignore(call: Callable[[], object]) -> None:
-    try:
+    with contextlib.suppress(Exception):  # the hung caller's own outcome is not what the test checks
         call()
-    except Exception:  # noqa: BLE001, S110 - the hung caller's own outcome is not what the test checks
-        pass
 
 
 def _wait_until(condition: Callable[[], bool], bound: float = SLACK) -> None:

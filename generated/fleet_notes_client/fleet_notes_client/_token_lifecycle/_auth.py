@@ -50,7 +50,7 @@ DEFAULT_LOGGER_NAME = "token_lifecycle"
 #: Seconds between two tries of a busy store lock in the async flow (which must not block the loop).
 STORE_LOCK_POLL_SECONDS = 0.05
 
-#: Seconds a caller waits for another caller's login beyond ``2 × login_timeout`` (one attempt:
+#: Seconds a caller waits for another caller's login beyond ``2 * login_timeout`` (one attempt:
 #: its connection and its answer, each bounded by ``login_timeout``) before it gives up.
 LOGIN_WAIT_MARGIN_SECONDS = 1.0
 
@@ -110,7 +110,7 @@ class TokenLifecycle(httpx.Auth):
 
     Bounds: the login request's every phase (pool, connect, write, read) is bounded by ``login_timeout``
     (default `LOGIN_TIMEOUT_SECONDS`), whatever the client's timeout. A caller waits for another
-    caller's login at most ``login_wait`` (default ``2 × login_timeout + LOGIN_WAIT_MARGIN_SECONDS``):
+    caller's login at most ``login_wait`` (default ``2 * login_timeout + LOGIN_WAIT_MARGIN_SECONDS``):
     then it fails with `LoginError` when the login is one of this lifecycle's, or logs in without the
     store's lock when another process holds it. A failed login (an error answer, or a transport error
     while it was on the wire) is raised to every caller that waited on it, each with its own instance,
@@ -371,7 +371,13 @@ class TokenLifecycle(httpx.Auth):
                     return
                 answer = None
                 if isinstance(step, Send):
-                    answer = yield step.request
+                    try:
+                        answer = yield step.request
+                    except GeneratorExit as exit_:
+                        # An async generator's aclose() does not chain the exception that closed it:
+                        # say whether it was a cancellation, for the steps (`_keeper._interruption`).
+                        exit_.__context__ = exit_.__context__ or _cancellation()
+                        raise
                 elif isinstance(step, Read):
                     await step.response.aread()
                 elif isinstance(step, Hold):
@@ -448,6 +454,17 @@ class TokenLifecycle(httpx.Auth):
             import asyncio  # only async users pay for importing asyncio (import time of the client)
 
             await asyncio.sleep(min(STORE_LOCK_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+def _cancellation() -> BaseException | None:
+    """A CancelledError when the current asyncio task is being cancelled, else None."""
+    import asyncio
+
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return None
+    return asyncio.CancelledError() if task is not None and task.cancelling() else None
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ import math
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
+from typing import cast
 
 import httpx
 
@@ -48,7 +49,7 @@ _TIMEOUT_PHASES = ("connect", "read", "write", "pool")
 
 def _login_timeout(inherited: object, bound: float) -> dict[str, float]:
     """The login request's timeout extension: each phase the client's value, at most ``bound``."""
-    phases = inherited if isinstance(inherited, dict) else {}
+    phases = cast("dict[str, object]", inherited) if isinstance(inherited, dict) else {}
     result: dict[str, float] = {}
     for phase in _TIMEOUT_PHASES:
         value = phases.get(phase)
@@ -189,25 +190,28 @@ class TokenKeeper:
             username=username,
         )
 
-    def _record_failure(self, error: LoginError) -> None:
+    def _record_failure(self, error: LoginError, *, back_off: bool = True) -> None:
         with self._state_lock:
             self._attempts += 1
-            self._failure = (self._attempts, error, self._clock())
+            self._failure = (self._attempts, error, self._clock() if back_off else -math.inf)
             self._counts["failed_logins"] += 1
 
     def login_interrupted(self, exit_: BaseException) -> None:
-        """The flow was closed while its login was on the wire: a transport error fails the waiters too."""
+        """The flow was closed mid-login (a timeout, a reset, a raising hook): fail the callers waiting on it."""
         cause = _interruption(exit_)
-        if not isinstance(cause, httpx.TransportError) or self._credentials is None:
-            return  # e.g. a cancelled task: the callers that waited try for themselves
+        if (cause is not None and not isinstance(cause, Exception)) or self._credentials is None:
+            return  # a cancelled task, a KeyboardInterrupt: the callers that waited try for themselves
         username = self._credentials.username
+        reason = "interrupted" if cause is None else type(cause).__name__
         error = LoginError(
-            f"login as {username!r} did not complete: {type(cause).__name__} (another caller's login "
-            "attempt, shared with the callers that waited on it)",
+            f"login as {username!r} did not complete: {reason} (another caller's login attempt, shared "
+            "with the callers that waited on it)",
             username=username,
         )
-        self._record_failure(error)
-        self._logger.warning("login as %r did not complete: %s", username, type(cause).__name__)
+        # Shared with the callers queued on it (each would wait as long again), without a back-off: the
+        # next caller tries again (the service did not refuse the credentials).
+        self._record_failure(error, back_off=False)
+        self._logger.warning("login as %r did not complete: %s", username, reason)
 
     def applies_to(self, request: httpx.Request) -> bool:
         url = request.url
