@@ -16,6 +16,8 @@ from typing import Any, Self
 import httpx
 
 from ._token_lifecycle import (
+    LOGIN_FAILURE_BACKOFF_SECONDS,
+    LOGIN_TIMEOUT_SECONDS,
     AsyncRetryTransport,
     Credentials,
     LoginCall,
@@ -236,6 +238,12 @@ class AuthenticatedClient(Client):
         ``token_store``: where the token is kept (default: in memory; FileTokenStore shares it
         between processes).
         ``allow_insecure_http``: allow credentials over plain http:// to a non-loopback host.
+        ``login_timeout``: seconds bounding each phase of the login request, whatever ``timeout``
+        (default LOGIN_TIMEOUT_SECONDS).
+        ``login_wait``: seconds a call waits for another caller's login (thread, task or process)
+        before it gives up (default 2 * login_timeout + 1).
+        ``login_backoff``: seconds after a refused login during which calls fail at once with its
+        LoginError instead of logging in again (default LOGIN_FAILURE_BACKOFF_SECONDS).
         ``lifecycle``: a TokenLifecycle to share with another client (built from the above otherwise).
 
     The httpx_args ``cert``, ``http1``, ``http2``, ``limits``, ``trust_env``, ``proxy``,
@@ -246,7 +254,18 @@ class AuthenticatedClient(Client):
     message (``TokenLifecycle.event_hooks``).
     """
 
-    __slots__ = ("_lifecycle", "allow_insecure_http", "clock", "credentials", "retry", "token", "token_store")
+    __slots__ = (
+        "_lifecycle",
+        "allow_insecure_http",
+        "clock",
+        "credentials",
+        "login_backoff",
+        "login_timeout",
+        "login_wait",
+        "retry",
+        "token",
+        "token_store",
+    )
 
     def __init__(
         self,
@@ -259,6 +278,9 @@ class AuthenticatedClient(Client):
         token_store: TokenStore | None = None,
         allow_insecure_http: bool = False,
         lifecycle: TokenLifecycle | None = None,
+        login_timeout: float = LOGIN_TIMEOUT_SECONDS,
+        login_wait: float | None = None,
+        login_backoff: float = LOGIN_FAILURE_BACKOFF_SECONDS,
         cookies: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         timeout: httpx.Timeout | None = DEFAULT_TIMEOUT,
@@ -283,6 +305,9 @@ class AuthenticatedClient(Client):
         self.retry = RetryPolicy() if retry is None else retry
         self.token_store = token_store
         self.allow_insecure_http = allow_insecure_http
+        self.login_timeout = login_timeout
+        self.login_wait = login_wait
+        self.login_backoff = login_backoff
         self._lifecycle = (
             lifecycle
             if lifecycle is not None
@@ -299,6 +324,9 @@ class AuthenticatedClient(Client):
                 store=token_store,
                 logger_name=LOGGER_NAME,
                 allow_insecure_http=allow_insecure_http,
+                login_timeout=login_timeout,
+                login_wait=login_wait,
+                login_backoff=login_backoff,
             )
         )
 
@@ -316,6 +344,9 @@ class AuthenticatedClient(Client):
             "retry": self.retry,
             "token_store": self.token_store,
             "allow_insecure_http": self.allow_insecure_http,
+            "login_timeout": self.login_timeout,
+            "login_wait": self.login_wait,
+            "login_backoff": self.login_backoff,
             "lifecycle": self._lifecycle,
         }
 

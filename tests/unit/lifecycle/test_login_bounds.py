@@ -290,3 +290,24 @@ def _wait_until(condition: Callable[[], bool], bound: float = SLACK) -> None:
 async def _async_wait_until(condition: Callable[[], bool]) -> None:
     while not condition():
         await asyncio.sleep(0.01)
+
+
+def test_a_generated_client_bounds_its_hung_login_with_no_call_timeout() -> None:
+    """``AuthenticatedClient(timeout=None, login_timeout=...)``: the generated client's login is bounded too."""
+    import synthetic_classic_client
+    from synthetic_classic_client.api.tests import list_tests
+
+    with FaultServer(lambda seen: Hang()) as server:
+        client = synthetic_classic_client.AuthenticatedClient(
+            base_url=server.url,
+            credentials=synthetic_classic_client.Credentials(username="demo", password="s3cret-pw"),
+            timeout=None,
+            login_timeout=LOGIN_TIMEOUT,
+            login_wait=LOGIN_WAIT,
+        )
+        assert client.with_headers({"X-Test": "1"}).lifecycle is client.lifecycle
+        with client:
+            outcomes, longest = _run_threads(8, lambda: list_tests.sync(client=client), bound=LOGIN_WAIT + SLACK)
+        assert server.count("/") == 1  # one login, never answered; no call went out
+    assert longest < LOGIN_WAIT + SLACK
+    assert all(isinstance(o, httpx.TimeoutException | synthetic_classic_client.LoginError) for o in outcomes)
