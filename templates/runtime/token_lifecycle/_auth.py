@@ -111,10 +111,12 @@ class TokenLifecycle(httpx.Auth):
     (default `LOGIN_TIMEOUT_SECONDS`), whatever the client's timeout. A caller waits for another
     caller's login at most ``login_wait`` (default ``2 * login_timeout + LOGIN_WAIT_MARGIN_SECONDS``):
     then it fails with `LoginError` when the login is one of this lifecycle's, or logs in without the
-    store's lock when another process holds it. A failed login (an error answer, or a transport error
-    while it was on the wire) is raised to every caller that waited on it, each with its own instance,
-    and to every new caller for ``login_backoff`` seconds on ``clock`` (default
-    `LOGIN_FAILURE_BACKOFF_SECONDS`); ``invalidate()`` ends the back-off.
+    store's lock when another process holds it. A failed login (an error answer, or an exception while
+    it was on the wire, a cancellation excepted) is raised to every caller that waited on it, each
+    with its own `LoginError` instance. A refused login (an error answer) is also raised at once to
+    every new caller for ``login_backoff`` seconds on ``clock`` (default
+    `LOGIN_FAILURE_BACKOFF_SECONDS`), and no advisory refresh is tried in that time;
+    ``invalidate()`` ends the back-off.
 
     A flow cannot see the redirects httpx follows: pass ``event_hooks=lifecycle.event_hooks()`` (or
     `async_event_hooks`) to the client as well, so that `redirect_guard` keeps the token and password
