@@ -311,3 +311,55 @@ def test_a_generated_client_bounds_its_hung_login_with_no_call_timeout() -> None
         assert server.count("/") == 1  # one login, never answered; no call went out
     assert longest < LOGIN_WAIT + SLACK
     assert all(isinstance(o, httpx.TimeoutException | synthetic_classic_client.LoginError) for o in outcomes)
+
+
+@pytest.mark.anyio
+async def test_an_async_process_stops_waiting_for_a_hung_peers_store_lock(tmp_path: Path) -> None:
+    """The async flow polls the token file's lock: it too stops after login_wait and logs in by itself."""
+    path = tmp_path / "token.json"
+    with FaultServer(lambda seen: Reply(200, b"ok")) as server:
+        server.script(_login_hangs_first(server))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(RUNTIME), os.environ.get("PYTHONPATH", "")])}
+        log = tmp_path / "peer.log"
+        with log.open("wb") as stderr:
+            peer = subprocess.Popen(
+                [sys.executable, "-c", _PEER, server.url, str(path)],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        try:
+            await asyncio.wait_for(
+                _async_wait_until(lambda: server.count("/login") == 1 or peer.poll() is not None), 30.0
+            )
+            assert peer.poll() is None, log.read_text()
+            lifecycle = _lifecycle(server.url, store=FileTokenStore(path))
+            async with httpx.AsyncClient(auth=lifecycle, timeout=None) as client:  # noqa: S113 - the login's own bound
+                started = time.monotonic()
+                response = await asyncio.wait_for(client.get(f"{server.url}/items"), LOGIN_WAIT + LOGIN_TIMEOUT + SLACK)
+                elapsed = time.monotonic() - started
+        finally:
+            peer.kill()
+            peer.wait(SLACK)
+    assert response.request.headers["Authorization"] == "Bearer tok-of-the-second-process"
+    assert LOGIN_WAIT <= elapsed < LOGIN_WAIT + LOGIN_TIMEOUT + SLACK
+    assert server.count("/login") == 2
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_login_does_not_fail_its_waiters() -> None:
+    """The task logging in is cancelled: the tasks waiting on it are not failed, one of them logs in."""
+    with FaultServer(lambda seen: Reply(200, b"ok")) as server:
+        server.script(_login_hangs_first(server))
+        lifecycle = _lifecycle(server.url, login_timeout=30.0, login_wait=10.0)
+        async with httpx.AsyncClient(auth=lifecycle, timeout=None) as client:  # noqa: S113 - the login's own bound
+            first = asyncio.create_task(client.get(f"{server.url}/items"))
+            await asyncio.wait_for(_async_wait_until(lambda: server.count("/login") == 1), SLACK)
+            waiters = [asyncio.create_task(client.get(f"{server.url}/items")) for _ in range(4)]
+            await asyncio.sleep(0.05)  # the waiters queue on the login
+            first.cancel()
+            responses = await asyncio.wait_for(asyncio.gather(*waiters), SLACK)
+            server.release()
+    assert [r.request.headers["Authorization"] for r in responses] == ["Bearer tok-of-the-second-process"] * 4
+    assert server.count("/login") == 2
