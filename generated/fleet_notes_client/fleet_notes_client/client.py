@@ -16,6 +16,8 @@ from typing import Any, Self
 import httpx
 
 from ._token_lifecycle import (
+    LOGIN_FAILURE_BACKOFF_SECONDS,
+    LOGIN_TIMEOUT_SECONDS,
     AsyncRetryTransport,
     Credentials,
     LoginCall,
@@ -51,6 +53,16 @@ LOGGER_NAME = "fleet_notes_client.auth"
 RETRY_LOGGER_NAME = "fleet_notes_client.retry"
 """The stdlib logger of the 503 retry layer: one line per retry and per exhausted call."""
 
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=60.0, write=60.0, pool=60.0)
+"""The timeout of every request unless ``timeout=`` says otherwise (``timeout=None``: none at all).
+
+Connect 5 s, like httpx and openai-python (a loopback or LAN handshake takes milliseconds; 5 s
+covers two SYN retransmissions); read, write and pool 60 s, like botocore's read timeout (an API
+call answering a large list can take tens of seconds; httpx's 5 s would cut it off). requests
+has no default at all, which is what this replaces: a call that never answers must not block
+forever. The login request is bounded separately (``LOGIN_TIMEOUT_SECONDS`` per phase).
+"""
+
 _TRANSPORT_OPTIONS = ("cert", "http1", "http2", "limits", "trust_env", "proxy", "retries", "local_address", "uds")
 """httpx_args that configure the connection pool, passed to the transport the retry layer wraps."""
 
@@ -69,7 +81,8 @@ class Client:
 
         ``base_url``: the base URL of the API; every request is made relative to it.
         ``cookies``, ``headers``: sent with every request.
-        ``timeout``: httpx.Timeout for every request (httpx.TimeoutException when exceeded).
+        ``timeout``: httpx.Timeout for every request (httpx.TimeoutException when exceeded);
+        default ``DEFAULT_TIMEOUT`` (connect 5 s, read/write/pool 60 s), None for no timeout.
         ``verify_ssl``: verify the server's TLS certificate (True in production).
         ``follow_redirects``: follow redirects (default False).
         ``httpx_args``: any other httpx.Client / httpx.AsyncClient argument.
@@ -96,7 +109,7 @@ class Client:
         *,
         cookies: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
-        timeout: httpx.Timeout | None = None,
+        timeout: httpx.Timeout | None = DEFAULT_TIMEOUT,
         verify_ssl: str | bool | ssl.SSLContext = True,
         follow_redirects: bool = False,
         httpx_args: dict[str, Any] | None = None,
@@ -225,6 +238,12 @@ class AuthenticatedClient(Client):
         ``token_store``: where the token is kept (default: in memory; FileTokenStore shares it
         between processes).
         ``allow_insecure_http``: allow credentials over plain http:// to a non-loopback host.
+        ``login_timeout``: seconds bounding each phase of the login request, whatever ``timeout``
+        (default LOGIN_TIMEOUT_SECONDS).
+        ``login_wait``: seconds a call waits for another caller's login (thread, task or process)
+        before it gives up (default 2 * login_timeout + 1).
+        ``login_backoff``: seconds after a refused login during which calls fail at once with its
+        LoginError instead of logging in again (default LOGIN_FAILURE_BACKOFF_SECONDS).
         ``lifecycle``: a TokenLifecycle to share with another client (built from the above otherwise).
 
     The httpx_args ``cert``, ``http1``, ``http2``, ``limits``, ``trust_env``, ``proxy``,
@@ -235,7 +254,18 @@ class AuthenticatedClient(Client):
     message (``TokenLifecycle.event_hooks``).
     """
 
-    __slots__ = ("_lifecycle", "allow_insecure_http", "clock", "credentials", "retry", "token", "token_store")
+    __slots__ = (
+        "_lifecycle",
+        "allow_insecure_http",
+        "clock",
+        "credentials",
+        "login_backoff",
+        "login_timeout",
+        "login_wait",
+        "retry",
+        "token",
+        "token_store",
+    )
 
     def __init__(
         self,
@@ -248,9 +278,12 @@ class AuthenticatedClient(Client):
         token_store: TokenStore | None = None,
         allow_insecure_http: bool = False,
         lifecycle: TokenLifecycle | None = None,
+        login_timeout: float = LOGIN_TIMEOUT_SECONDS,
+        login_wait: float | None = None,
+        login_backoff: float = LOGIN_FAILURE_BACKOFF_SECONDS,
         cookies: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
-        timeout: httpx.Timeout | None = None,
+        timeout: httpx.Timeout | None = DEFAULT_TIMEOUT,
         verify_ssl: str | bool | ssl.SSLContext = True,
         follow_redirects: bool = False,
         httpx_args: dict[str, Any] | None = None,
@@ -272,6 +305,9 @@ class AuthenticatedClient(Client):
         self.retry = RetryPolicy() if retry is None else retry
         self.token_store = token_store
         self.allow_insecure_http = allow_insecure_http
+        self.login_timeout = login_timeout
+        self.login_wait = login_wait
+        self.login_backoff = login_backoff
         self._lifecycle = (
             lifecycle
             if lifecycle is not None
@@ -288,6 +324,9 @@ class AuthenticatedClient(Client):
                 store=token_store,
                 logger_name=LOGGER_NAME,
                 allow_insecure_http=allow_insecure_http,
+                login_timeout=login_timeout,
+                login_wait=login_wait,
+                login_backoff=login_backoff,
             )
         )
 
@@ -305,6 +344,9 @@ class AuthenticatedClient(Client):
             "retry": self.retry,
             "token_store": self.token_store,
             "allow_insecure_http": self.allow_insecure_http,
+            "login_timeout": self.login_timeout,
+            "login_wait": self.login_wait,
+            "login_backoff": self.login_backoff,
             "lifecycle": self._lifecycle,
         }
 

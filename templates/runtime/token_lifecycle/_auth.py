@@ -24,7 +24,7 @@ import httpx
 from ._credentials import Credentials
 from ._errors import InsecureTransportError
 from ._flow import Hold, Read, Send, auth_steps
-from ._keeper import LOGIN_EXTENSION, TokenKeeper
+from ._keeper import LOGIN_EXTENSION, LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS, TokenKeeper
 from ._login import LoginCall, is_header_safe
 from ._redaction import SecretRedactionFilter, install_redaction_filter
 from ._state import ADVISORY_REFRESH_SECONDS, MANDATORY_REFRESH_SECONDS, LifecycleStats
@@ -48,6 +48,10 @@ DEFAULT_LOGGER_NAME = "token_lifecycle"
 
 #: Seconds between two tries of a busy store lock in the async flow (which must not block the loop).
 STORE_LOCK_POLL_SECONDS = 0.05
+
+#: Seconds a caller waits for another caller's login beyond ``2 * login_timeout`` (one attempt:
+#: its connection and its answer, each bounded by ``login_timeout``) before it gives up.
+LOGIN_WAIT_MARGIN_SECONDS = 1.0
 
 
 def _may_block_here() -> bool:
@@ -103,6 +107,17 @@ class TokenLifecycle(httpx.Auth):
     Transport errors while the login request is on the wire are raised by httpx outside this flow, so
     they reach the caller even for an advisory refresh.
 
+    Bounds: the login request's every phase (pool, connect, write, read) is bounded by ``login_timeout``
+    (default `LOGIN_TIMEOUT_SECONDS`), whatever the client's timeout. A caller waits for another
+    caller's login at most ``login_wait`` (default ``2 * login_timeout + LOGIN_WAIT_MARGIN_SECONDS``):
+    then it fails with `LoginError` when the login is one of this lifecycle's, or logs in without the
+    store's lock when another process holds it. A failed login (an error answer, or an exception while
+    it was on the wire, a cancellation excepted) is raised to every caller that waited on it, each
+    with its own `LoginError` instance. A refused login (an error answer) is also raised at once to
+    every new caller for ``login_backoff`` seconds on ``clock`` (default
+    `LOGIN_FAILURE_BACKOFF_SECONDS`), and no advisory refresh is tried in that time;
+    ``invalidate()`` ends the back-off.
+
     A flow cannot see the redirects httpx follows: pass ``event_hooks=lifecycle.event_hooks()`` (or
     `async_event_hooks`) to the client as well, so that `redirect_guard` keeps the token and password
     from following a redirect to another origin.
@@ -126,6 +141,9 @@ class TokenLifecycle(httpx.Auth):
         store: TokenStore | None = None,
         logger_name: str = DEFAULT_LOGGER_NAME,
         allow_insecure_http: bool = False,
+        login_timeout: float = LOGIN_TIMEOUT_SECONDS,
+        login_wait: float | None = None,
+        login_backoff: float = LOGIN_FAILURE_BACKOFF_SECONDS,
     ) -> None:
         if credentials is not None and login is None:
             raise ValueError("credentials need a login call to be used")
@@ -137,6 +155,13 @@ class TokenLifecycle(httpx.Auth):
             raise ValueError("windows must satisfy 0 <= mandatory_window <= advisory_window")
         if not header_name:
             raise ValueError("header_name must not be empty")
+        if login_wait is None:
+            login_wait = 2 * login_timeout + LOGIN_WAIT_MARGIN_SECONDS
+        for name, value in (("login_timeout", login_timeout), ("login_wait", login_wait)):
+            if not (value > 0 and math.isfinite(value)):
+                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        if not login_backoff >= 0:
+            raise ValueError(f"login_backoff must be >= 0 seconds, got {login_backoff!r}")
         if token is not None and not is_header_safe(token):
             # Say what is wrong without echoing the value.
             raise ValueError("token must be non-empty visible ASCII (no spaces or line breaks)")
@@ -166,7 +191,12 @@ class TokenLifecycle(httpx.Auth):
             logger=self._logger,
             allow_insecure_http=allow_insecure_http,
             redaction=self._redaction,
+            login_timeout=float(login_timeout),
+            login_wait=float(login_wait),
+            login_backoff=float(login_backoff),
         )
+        #: Seconds a caller waits for the login of another caller (thread, task or process).
+        self.login_wait = float(login_wait)
         # Single flight of logins in sync flows; held across the yielded login request.
         self._sync_lock = threading.Lock()
         # asyncio locks bind to the loop that first waits on them: one lock per running loop.
@@ -308,6 +338,7 @@ class TokenLifecycle(httpx.Auth):
         steps = auth_steps(self._keeper, request)
         held: list[AbstractContextManager[bool]] = []  # the locks taken, the last one on top
         answer: object = None
+        deadline = math.inf  # of the waits for another caller's login, from the first blocking Hold
         try:
             while True:
                 try:
@@ -320,7 +351,9 @@ class TokenLifecycle(httpx.Auth):
                 elif isinstance(step, Read):
                     step.response.read()
                 elif isinstance(step, Hold):
-                    lock = self._sync_hold(step)
+                    if step.lock == "flow" or deadline == math.inf:
+                        deadline = time.monotonic() + self.login_wait
+                    lock = self._sync_hold(step, deadline)
                     answer = lock.__enter__()
                     held.append(lock)
                 else:
@@ -335,6 +368,7 @@ class TokenLifecycle(httpx.Auth):
         steps = auth_steps(self._keeper, request)
         held: list[AbstractAsyncContextManager[bool]] = []  # the locks taken, the last one on top
         answer: object = None
+        deadline = math.inf  # of the waits for another caller's login, from the first blocking Hold
         try:
             while True:
                 try:
@@ -343,11 +377,19 @@ class TokenLifecycle(httpx.Auth):
                     return
                 answer = None
                 if isinstance(step, Send):
-                    answer = yield step.request
+                    try:
+                        answer = yield step.request
+                    except GeneratorExit as exit_:
+                        # An async generator's aclose() does not chain the exception that closed it:
+                        # say whether it was a cancellation, for the steps (`_keeper._interruption`).
+                        exit_.__context__ = exit_.__context__ or _cancellation()
+                        raise
                 elif isinstance(step, Read):
                     await step.response.aread()
                 elif isinstance(step, Hold):
-                    lock = self._async_hold(step)
+                    if step.lock == "flow" or deadline == math.inf:
+                        deadline = time.monotonic() + self.login_wait
+                    lock = self._async_hold(step, deadline)
                     answer = await lock.__aenter__()
                     held.append(lock)
                 else:
@@ -359,16 +401,16 @@ class TokenLifecycle(httpx.Auth):
 
     # -- locks -----------------------------------------------------------------------------------
 
-    def _sync_hold(self, step: Hold) -> AbstractContextManager[bool]:
+    def _sync_hold(self, step: Hold, deadline: float) -> AbstractContextManager[bool]:
         if step.lock == "store":
             # A sync call on a thread that runs an event loop does not wait: that loop may hold the lock.
-            return self._keeper.store.lock(blocking=step.blocking and _may_block_here())
-        return _held(self._sync_lock, blocking=step.blocking)
+            return self._sync_store_lock(blocking=step.blocking and _may_block_here(), deadline=deadline)
+        return _held(self._sync_lock, blocking=step.blocking, deadline=deadline)
 
-    def _async_hold(self, step: Hold) -> AbstractAsyncContextManager[bool]:
+    def _async_hold(self, step: Hold, deadline: float) -> AbstractAsyncContextManager[bool]:
         if step.lock == "store":
-            return self._async_store_lock(blocking=step.blocking)
-        return _async_held(self._async_lock(), blocking=step.blocking)
+            return self._async_store_lock(blocking=step.blocking, deadline=deadline)
+        return _async_held(self._async_lock(), blocking=step.blocking, deadline=deadline)
 
     def _async_lock(self) -> asyncio.Lock:
         import asyncio  # only async users pay for importing asyncio (import time of the client)
@@ -382,23 +424,60 @@ class TokenLifecycle(httpx.Auth):
                 lock = self._async_locks[loop] = asyncio.Lock()
             return lock
 
+    def _store_wait_over(self) -> None:
+        self._logger.warning(
+            "%r stayed locked for %.1fs (another process's login may hang); logging in without its lock",
+            self._keeper.store,
+            self.login_wait,
+        )
+
+    @contextlib.contextmanager
+    def _sync_store_lock(self, *, blocking: bool, deadline: float) -> Generator[bool, None, None]:
+        # Poll the non-blocking form until the deadline: the holder may be a hung or stopped process.
+        while True:
+            with self._keeper.store.lock(blocking=False) as held:
+                if held or not blocking:
+                    yield held
+                    return
+            if time.monotonic() >= deadline:
+                self._store_wait_over()
+                yield False
+                return
+            time.sleep(min(STORE_LOCK_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
     @contextlib.asynccontextmanager
-    async def _async_store_lock(self, *, blocking: bool) -> AsyncGenerator[bool, None]:
+    async def _async_store_lock(self, *, blocking: bool, deadline: float) -> AsyncGenerator[bool, None]:
         # Poll the non-blocking form so that a lock held by another process never blocks the event loop.
         while True:
             with self._keeper.store.lock(blocking=False) as held:
                 if held or not blocking:
                     yield held
                     return
+            if time.monotonic() >= deadline:
+                self._store_wait_over()
+                yield False
+                return
             import asyncio  # only async users pay for importing asyncio (import time of the client)
 
-            await asyncio.sleep(STORE_LOCK_POLL_SECONDS)
+            await asyncio.sleep(min(STORE_LOCK_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+def _cancellation() -> BaseException | None:
+    """A CancelledError when the current asyncio task is being cancelled, else None."""
+    import asyncio
+
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return None
+    return asyncio.CancelledError() if task is not None and task.cancelling() else None
 
 
 @contextlib.contextmanager
-def _held(lock: threading.Lock, *, blocking: bool) -> Generator[bool, None, None]:
-    """Hold ``lock`` (yield False at once if non-blocking and busy)."""
-    if not lock.acquire(blocking=blocking):
+def _held(lock: threading.Lock, *, blocking: bool, deadline: float = math.inf) -> Generator[bool, None, None]:
+    """Hold ``lock`` (yield False at once if non-blocking and busy, or busy until ``deadline``)."""
+    timeout = -1.0 if not blocking or deadline == math.inf else max(0.0, deadline - time.monotonic())
+    if not lock.acquire(blocking=blocking, timeout=timeout):
         yield False
         return
     try:
@@ -408,10 +487,27 @@ def _held(lock: threading.Lock, *, blocking: bool) -> Generator[bool, None, None
 
 
 @contextlib.asynccontextmanager
-async def _async_held(lock: asyncio.Lock, *, blocking: bool) -> AsyncGenerator[bool, None]:
-    """Hold ``lock`` (yield False at once if non-blocking and busy)."""
+async def _async_held(lock: asyncio.Lock, *, blocking: bool, deadline: float = math.inf) -> AsyncGenerator[bool, None]:
+    """Hold ``lock`` (yield False at once if non-blocking and busy, or busy until ``deadline``)."""
     if not blocking and lock.locked():
         yield False
+        return
+    if lock.locked() and deadline != math.inf:
+        import asyncio  # only async users pay for importing asyncio (import time of the client)
+
+        try:
+            await asyncio.wait_for(lock.acquire(), max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            got = False
+        else:
+            got = True
+        if not got:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.release()
         return
     # With the lock free, acquire() returns without suspending: a non-blocking acquire.
     async with lock:

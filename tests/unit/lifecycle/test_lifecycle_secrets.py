@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from token_lifecycle import (
+    LOGIN_FAILURE_BACKOFF_SECONDS,
     Credentials,
     LoginError,
     RetryPolicy,
@@ -90,6 +91,7 @@ def test_canaries_never_leak_through_a_whole_sync_lifecycle(
             client.get(ITEMS)
         texts += _texts_of(failed.value)
 
+        clock.advance(LOGIN_FAILURE_BACKOFF_SECONDS)  # past the back-off of the failed login
         service.login_status = 503
         with pytest.raises(ServiceLimitError) as limited:
             client.get(ITEMS)

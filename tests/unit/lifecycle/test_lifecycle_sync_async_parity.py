@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from token_lifecycle import LifecycleStats, TokenLifecycle
+from token_lifecycle import LOGIN_FAILURE_BACKOFF_SECONDS, LifecycleStats, TokenLifecycle
 
 from ._support import BASE_URL, HEADER, LIFETIME, FakeClock, make_lifecycle
 
@@ -127,7 +127,13 @@ SCENARIOS: dict[str, tuple[list[Action], list[str], LifecycleStats]] = {
         LifecycleStats(logins=2, invalidations=1, replays=1),
     ),
     "login-failure": (
-        [("set", "login_fails", True), ("get", ITEMS), ("set", "login_fails", False), ("get", ITEMS)],
+        [
+            ("set", "login_fails", True),
+            ("get", ITEMS),
+            ("set", "login_fails", False),
+            ("advance", LOGIN_FAILURE_BACKOFF_SECONDS),  # no new login before the back-off has passed
+            ("get", ITEMS),
+        ],
         ["LoginError", "200"],
         LifecycleStats(logins=1, failed_logins=1),
     ),

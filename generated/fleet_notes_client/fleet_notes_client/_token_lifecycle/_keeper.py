@@ -14,6 +14,7 @@ import math
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
+from typing import cast
 
 import httpx
 
@@ -45,6 +46,37 @@ LOGIN_INHERITED_EXTENSIONS = ("timeout",)
 #: Request extension that marks the login request, and the redirects httpx builds from it (they copy it).
 LOGIN_EXTENSION = "token_lifecycle.login"
 
+#: Seconds: the bound of each phase of the login request (pool, connect, write, read), whatever the
+#: client's own timeout (a smaller one of the client's wins). Every caller waiting for a login waits
+#: for one such attempt, so a login that never answers must not inherit an unbounded call timeout.
+LOGIN_TIMEOUT_SECONDS = 10.0
+
+#: Seconds after a failed login during which no caller of the lifecycle tries again: each one gets
+#: the remembered `LoginError` at once (a crash-looping pool must not hammer the login endpoint).
+LOGIN_FAILURE_BACKOFF_SECONDS = 5.0
+
+_TIMEOUT_PHASES = ("connect", "read", "write", "pool")
+
+
+def _login_timeout(inherited: object, bound: float) -> dict[str, float]:
+    """The login request's timeout extension: each phase the client's value, at most ``bound``."""
+    phases = cast("dict[str, object]", inherited) if isinstance(inherited, dict) else {}
+    result: dict[str, float] = {}
+    for phase in _TIMEOUT_PHASES:
+        value = phases.get(phase)
+        result[phase] = bound if not isinstance(value, int | float) else min(float(value), bound)
+    return result
+
+
+def _interruption(exit_: BaseException) -> BaseException | None:
+    """The exception that closed the flow mid-login (the context of the GeneratorExit), if any."""
+    cause = exit_.__context__
+    for _ in range(8):  # a short chain: GeneratorExit of the driver, then the one of the steps
+        if not isinstance(cause, GeneratorExit):
+            return cause
+        cause = cause.__context__
+    return None
+
 
 def _is_replayable(request: httpx.Request) -> bool:
     # A body held in memory can be sent again; a streaming body was consumed by the first send.
@@ -73,6 +105,9 @@ class TokenKeeper:
         logger: logging.Logger,
         allow_insecure_http: bool,
         redaction: SecretRedactionFilter,
+        login_timeout: float = LOGIN_TIMEOUT_SECONDS,
+        login_wait: float = 2 * LOGIN_TIMEOUT_SECONDS + 1.0,
+        login_backoff: float = LOGIN_FAILURE_BACKOFF_SECONDS,
     ) -> None:
         self._base_url = base_url
         self._origin = origin(base_url)
@@ -102,6 +137,14 @@ class TokenKeeper:
         self._counts: Counter[str] = Counter()
         self._rejected: deque[str] = deque(maxlen=REJECTED_TOKENS_REMEMBERED)
         self._state: TokenState | None = None
+        self._login_timeout = login_timeout
+        self._login_wait = login_wait
+        self._login_backoff = login_backoff
+        # Logins finished so far (success or failure), and the last failure: (its number, the error,
+        # when on ``clock``). Callers that waited on an attempt share its failure; later ones get it
+        # until the back-off has passed.
+        self._attempts = 0
+        self._failure: tuple[int, LoginError, float] | None = None
         if token is not None:
             # A static token's lifetime is unknown: never refreshed early, only replaced after a rejection.
             self._state = TokenState(token=token, obtained_at=clock(), expires_at=math.inf)
@@ -125,6 +168,63 @@ class TokenKeeper:
             if self._state is not None:
                 self._rejected.append(self._state.token)  # and never take it back from the store
             self._state = None
+            self._failure = None  # and the next request logs in, even inside a back-off
+
+    @property
+    def attempts(self) -> int:
+        """How many logins have finished (failed or not): a caller notes it before waiting on the lock."""
+        return self._attempts
+
+    def check_failure(self, seen: int) -> None:
+        """Raise the last login failure instead of a new login, when it applies to this caller.
+
+        It applies when the failed attempt finished after the caller noted ``seen`` (the caller
+        waited on it), or when it is younger than the back-off. Each caller gets its own instance.
+        """
+        with self._state_lock:
+            failure = self._failure
+        if failure is None:
+            return
+        attempt, error, at = failure
+        if attempt > seen or self._clock() - at < self._login_backoff:
+            raise LoginError(error.args[0], username=error.username, status_code=error.status_code)
+
+    def backing_off(self) -> bool:
+        """Tell whether a login failed less than the back-off ago (an advisory refresh then waits)."""
+        failure = self._failure
+        return failure is not None and self._clock() - failure[2] < self._login_backoff
+
+    def gave_up_waiting(self) -> LoginError:
+        """The error of a caller that waited longer than ``login_wait`` for another caller's login."""
+        username = "" if self._credentials is None else self._credentials.username
+        self._logger.warning("gave up waiting %.1fs for another caller's login as %r", self._login_wait, username)
+        return LoginError(
+            f"gave up waiting {self._login_wait:.1f}s for another caller's login as {username!r}; try again later",
+            username=username,
+        )
+
+    def _record_failure(self, error: LoginError, *, back_off: bool = True) -> None:
+        with self._state_lock:
+            self._attempts += 1
+            self._failure = (self._attempts, error, self._clock() if back_off else -math.inf)
+            self._counts["failed_logins"] += 1
+
+    def login_interrupted(self, exit_: BaseException) -> None:
+        """The flow was closed mid-login (a timeout, a reset, a raising hook): fail the callers waiting on it."""
+        cause = _interruption(exit_)
+        if (cause is not None and not isinstance(cause, Exception)) or self._credentials is None:
+            return  # a cancelled task, a KeyboardInterrupt: the callers that waited try for themselves
+        username = self._credentials.username
+        reason = "interrupted" if cause is None else type(cause).__name__
+        error = LoginError(
+            f"login as {username!r} did not complete: {reason} (another caller's login attempt, shared "
+            "with the callers that waited on it)",
+            username=username,
+        )
+        # Shared with the callers queued on it (each would wait as long again), without a back-off: the
+        # next caller tries again (the service did not refuse the credentials).
+        self._record_failure(error, back_off=False)
+        self._logger.warning("login as %r did not complete: %s", username, reason)
 
     def applies_to(self, request: httpx.Request) -> bool:
         url = request.url
@@ -194,6 +294,7 @@ class TokenKeeper:
             extensions={
                 **{name: request.extensions[name] for name in LOGIN_INHERITED_EXTENSIONS if name in request.extensions},
                 LOGIN_EXTENSION: True,
+                "timeout": _login_timeout(request.extensions.get("timeout"), self._login_timeout),
             },
         )
         self._require_secure(login_request.url, "credentials")
@@ -236,8 +337,8 @@ class TokenKeeper:
         return state
 
     def _login_failed(self, error: LoginError) -> LoginError:
-        with self._state_lock:
-            self._counts["failed_logins"] += 1
+        """Count and log a refused login answer, and share it with the waiters like any failed login."""
+        self._record_failure(error)
         self._logger.warning("%s", error)
         return error
 
@@ -310,8 +411,7 @@ class TokenKeeper:
         try:
             result = read_login_response(self._login, response, username=username)
         except LoginError as exc:
-            with self._state_lock:
-                self._counts["failed_logins"] += 1
+            self._record_failure(exc)
             self._logger.warning("%s", exc)
             raise
         self._redaction.remember(result.token)
@@ -321,6 +421,8 @@ class TokenKeeper:
         state = TokenState(token=result.token, obtained_at=now, expires_at=now + lifetime)
         with self._state_lock:
             self._state = state
+            self._attempts += 1
+            self._failure = None
             self._counts["logins"] += 1
             if current is not None and rejected is None and need is not Need.NOTHING:
                 self._counts["proactive_refreshes"] += 1

@@ -25,7 +25,13 @@ Import from the package, not from its modules: the names below are the public on
 
 from __future__ import annotations
 
-from ._auth import DEFAULT_INVALID_ON, DEFAULT_LOGGER_NAME, STORE_LOCK_POLL_SECONDS, TokenLifecycle
+from ._auth import (
+    DEFAULT_INVALID_ON,
+    DEFAULT_LOGGER_NAME,
+    LOGIN_WAIT_MARGIN_SECONDS,
+    STORE_LOCK_POLL_SECONDS,
+    TokenLifecycle,
+)
 from ._credentials import Credentials
 from ._errors import (
     AuthError,
@@ -36,6 +42,7 @@ from ._errors import (
     TokenRejectedError,
     UnreplayableRequestError,
 )
+from ._keeper import LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS
 from ._login import LoginCall, LoginResult, login_secrets, read_login_response, resolve_json_pointer
 from ._redaction import (
     MAX_REMEMBERED_TOKENS,
@@ -69,6 +76,9 @@ __all__ = [
     "DEFAULT_MAX_TOTAL",
     "DEFAULT_RETRY_AFTER_CAP",
     "DEFAULT_RETRY_STATUSES",
+    "LOGIN_FAILURE_BACKOFF_SECONDS",
+    "LOGIN_TIMEOUT_SECONDS",
+    "LOGIN_WAIT_MARGIN_SECONDS",
     "MANDATORY_REFRESH_SECONDS",
     "MAX_REMEMBERED_TOKENS",
     "STORE_LOCK_POLL_SECONDS",

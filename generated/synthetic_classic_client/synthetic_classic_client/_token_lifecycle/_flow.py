@@ -16,7 +16,9 @@ step         the driver                                        and resumes the s
 ===========  ===============================================  ============================
 
 Every `Hold` is followed by one `RELEASE`, whether the lock was got or not. When the steps raise, the
-driver gives back every lock it still holds: the steps themselves never clean up.
+driver gives back every lock it still holds: the steps themselves never clean up. A blocking `Hold`
+gives up after the lifecycle's ``login_wait``: the flow lock then fails the call (`LoginError`), the
+store's lock lets the caller log in without it (its holder, maybe another process, may be hung).
 """
 
 from __future__ import annotations
@@ -85,17 +87,21 @@ def auth_steps(keeper: TokenKeeper, request: httpx.Request) -> Steps:
         return
     need, state = keeper.assess()
     if state is None or need is Need.MANDATORY:
-        # Every caller waits; the first re-checks and logs in, the rest find its token (single flight).
-        yield Hold("flow", blocking=True)
+        # Every caller waits; the first re-checks and logs in, the rest find its token (single flight)
+        # or its failure (a failed login is not repeated by each waiter, nor during the back-off).
+        seen = keeper.attempts
+        if not (yield Hold("flow", blocking=True)):
+            raise keeper.gave_up_waiting()
         need, state = keeper.assess()
         if state is None or need is Need.MANDATORY:
+            keeper.check_failure(seen)
             yield Hold("store", blocking=True)
             state = yield from _refresh(keeper, request, need, state, rejected=None)
             yield RELEASE
         yield RELEASE
     elif need is Need.ADVISORY:
         # Exactly one caller refreshes; the others keep sending the still valid token.
-        if (yield Hold("flow", blocking=False)) and keeper.assess()[0] is not Need.NOTHING:
+        if (yield Hold("flow", blocking=False)) and keeper.assess()[0] is not Need.NOTHING and not keeper.backing_off():
             if (yield Hold("store", blocking=False)):
                 try:
                     state = yield from _refresh(keeper, request, need, state, rejected=None)
@@ -111,9 +117,12 @@ def auth_steps(keeper: TokenKeeper, request: httpx.Request) -> Steps:
         return
     yield Read(response)  # return the connection to the pool before waiting on the lock
     keeper.on_rejected(request, response, sent)
-    yield Hold("flow", blocking=True)
+    seen = keeper.attempts
+    if not (yield Hold("flow", blocking=True)):
+        raise keeper.gave_up_waiting()
     need, current = keeper.assess()
     if current is None or current.token == sent or need is Need.MANDATORY:
+        keeper.check_failure(seen)
         yield Hold("store", blocking=True)
         current = yield from _refresh(keeper, request, need, current, rejected=sent)
         yield RELEASE
@@ -136,7 +145,12 @@ def _refresh(
     outcome = keeper.begin_refresh(request, need, current, rejected=rejected)
     if isinstance(outcome, TokenState):
         return outcome
-    response: httpx.Response = yield Send(outcome)
-    keeper.check_login_response(response)  # before reading a byte of it
-    yield Read(response)
+    try:
+        response: httpx.Response = yield Send(outcome)
+        keeper.check_login_response(response)  # before reading a byte of it
+        yield Read(response)
+    except GeneratorExit as exit_:
+        # Closed mid-login (a timeout, a reset, a cancelled task): the waiters must not each try again.
+        keeper.login_interrupted(exit_)
+        raise
     return keeper.finish_login(response, need, current, rejected=rejected)
