@@ -213,6 +213,9 @@ class TokenKeeper:
         cause = _interruption(exit_)
         if (cause is not None and not isinstance(cause, Exception)) or self._credentials is None:
             return  # a cancelled task, a KeyboardInterrupt: the callers that waited try for themselves
+        failure = self._failure
+        if failure is not None and failure[1] is cause:
+            return  # a refusal the lifecycle raised itself (a login redirected elsewhere): recorded already
         username = self._credentials.username
         reason = "interrupted" if cause is None else type(cause).__name__
         error = LoginError(
