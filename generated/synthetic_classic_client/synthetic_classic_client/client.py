@@ -232,7 +232,8 @@ class AuthenticatedClient(Client):
     wraps; a ``transport`` given in httpx_args is wrapped as is. ``mounts`` are not retried.
     ``event_hooks`` given in httpx_args run after a guard that keeps the token and the password from
     following a redirect to another origin, and an exception they raise loses any secret from its
-    message (``TokenLifecycle.event_hooks``).
+    message; response hooks skip the 401 the client recovers from and see the replay's answer
+    instead, so a ``raise_for_status`` hook does not stop that recovery (``TokenLifecycle.event_hooks``).
     """
 
     __slots__ = ("_lifecycle", "allow_insecure_http", "clock", "credentials", "retry", "token", "token_store")

@@ -50,6 +50,10 @@ DEFAULT_LOGGER_NAME = "token_lifecycle"
 #: Seconds between two tries of a busy store lock in the async flow (which must not block the loop).
 STORE_LOCK_POLL_SECONDS = 0.05
 
+#: Request extension set while a request first goes out with the token: a 401 (``invalid_on``) answer to
+#: it belongs to the lifecycle, which invalidates and replays, so your response hooks skip it.
+_REPLAY_PENDING = "token_lifecycle.replay_pending"
+
 
 def _may_block_here() -> bool:
     """Whether a sync flow may wait for the store's lock: not on a thread that runs an event loop.
@@ -242,14 +246,17 @@ class TokenLifecycle(httpx.Auth):
         """The ``event_hooks`` of an ``httpx.Client`` that uses this lifecycle, around your own ``hooks``.
 
         `redirect_guard` comes first. Your hooks then see every request and response, the login's
-        included; when one of them raises, any password or token is removed from the exception's
-        message first (``response.raise_for_status()`` would otherwise print a login URL that carries
-        the password).
+        included, but for one: an ``invalid_on`` answer (401) to a request that the lifecycle will
+        invalidate the token for and replay. httpx runs response hooks before the auth flow sees the
+        response, so a ``raise_for_status()`` hook would otherwise abort the recovery; your hooks see the
+        replay's answer instead (and its 401 too, if the fresh token is rejected as well). When one of
+        your hooks raises, any password or token is removed from the exception's message first
+        (``response.raise_for_status()`` would otherwise print a login URL that carries the password).
         """
         hooks = hooks or {}
         return {
             "request": [self.redirect_guard, *(self._shielded(hook) for hook in hooks.get("request", ()))],
-            "response": [self._shielded(hook) for hook in hooks.get("response", ())],
+            "response": [self._unless_replaying(self._shielded(hook)) for hook in hooks.get("response", ())],
         }
 
     def async_event_hooks(
@@ -262,8 +269,32 @@ class TokenLifecycle(httpx.Auth):
                 self.async_redirect_guard,
                 *(self._async_shielded(hook) for hook in hooks.get("request", ())),
             ],
-            "response": [self._async_shielded(hook) for hook in hooks.get("response", ())],
+            "response": [
+                self._async_unless_replaying(self._async_shielded(hook)) for hook in hooks.get("response", ())
+            ],
         }
+
+    def _replaying(self, response: Any) -> bool:
+        """Whether the lifecycle will handle ``response``: an ``invalid_on`` answer to a token's first try."""
+        return (
+            isinstance(response, httpx.Response)
+            and response.status_code in self._keeper.invalid_on
+            and response.request.extensions.get(_REPLAY_PENDING) is True
+        )
+
+    def _unless_replaying(self, hook: EventHook) -> EventHook:
+        @functools.wraps(hook)
+        def unless_replaying(response: Any) -> Any:
+            return None if self._replaying(response) else hook(response)
+
+        return unless_replaying
+
+    def _async_unless_replaying(self, hook: AsyncEventHook) -> AsyncEventHook:
+        @functools.wraps(hook)
+        async def unless_replaying(response: Any) -> Any:
+            return None if self._replaying(response) else await hook(response)
+
+        return unless_replaying
 
     def _shielded(self, hook: EventHook) -> EventHook:
         @functools.wraps(hook)
@@ -304,6 +335,7 @@ class TokenLifecycle(httpx.Auth):
         steps = auth_steps(self._keeper, request)
         held: list[AbstractContextManager[bool]] = []  # the locks taken, the last one on top
         answer: object = None
+        sent_before = False  # whether ``request`` went out already (its second send is the replay)
         try:
             while True:
                 try:
@@ -312,7 +344,13 @@ class TokenLifecycle(httpx.Auth):
                     return
                 answer = None
                 if isinstance(step, Send):
-                    answer = yield step.request
+                    first_try = self._mark_first_try(step.request, request, sent_before)
+                    sent_before = sent_before or step.request is request
+                    try:
+                        answer = yield step.request
+                    finally:
+                        if first_try:
+                            del request.extensions[_REPLAY_PENDING]
                 elif isinstance(step, Read):
                     step.response.read()
                 elif isinstance(step, Hold):
@@ -331,6 +369,7 @@ class TokenLifecycle(httpx.Auth):
         steps = auth_steps(self._keeper, request)
         held: list[AbstractAsyncContextManager[bool]] = []  # the locks taken, the last one on top
         answer: object = None
+        sent_before = False  # whether ``request`` went out already (its second send is the replay)
         try:
             while True:
                 try:
@@ -339,7 +378,13 @@ class TokenLifecycle(httpx.Auth):
                     return
                 answer = None
                 if isinstance(step, Send):
-                    answer = yield step.request
+                    first_try = self._mark_first_try(step.request, request, sent_before)
+                    sent_before = sent_before or step.request is request
+                    try:
+                        answer = yield step.request
+                    finally:
+                        if first_try:
+                            del request.extensions[_REPLAY_PENDING]
                 elif isinstance(step, Read):
                     await step.response.aread()
                 elif isinstance(step, Hold):
@@ -352,6 +397,13 @@ class TokenLifecycle(httpx.Auth):
             steps.close()
             while held:
                 await held.pop().__aexit__(None, None, None)
+
+    def _mark_first_try(self, sent: httpx.Request, request: httpx.Request, sent_before: bool) -> bool:
+        """Mark ``request``'s first send with the token, whose 401 the flow handles (see `_replaying`)."""
+        if sent is not request or sent_before or origin(request.url) != self._origin:
+            return False  # a login, the replay, or a request the token does not go to
+        request.extensions[_REPLAY_PENDING] = True
+        return True
 
     # -- locks -----------------------------------------------------------------------------------
 
