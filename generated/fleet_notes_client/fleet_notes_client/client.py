@@ -8,10 +8,12 @@ longer valid, logs in again and replays the request once. 503 "service limit" an
 retried with backoff by a transport layer. See ``_token_lifecycle`` for the machinery.
 """
 
+import os
 import ssl
 import time
+import weakref
 from collections.abc import Callable
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -53,6 +55,12 @@ RETRY_LOGGER_NAME = "fleet_notes_client.retry"
 
 _TRANSPORT_OPTIONS = ("cert", "http1", "http2", "limits", "trust_env", "proxy", "retries", "local_address", "uds")
 """httpx_args that configure the connection pool, passed to the transport the retry layer wraps."""
+
+
+_HttpxClient = TypeVar("_HttpxClient", httpx.Client, httpx.AsyncClient)
+
+_BUILT: "weakref.WeakSet[httpx.Client | httpx.AsyncClient]" = weakref.WeakSet()
+"""The httpx clients built here (not those given to set_httpx_client): a forked child drops them."""
 
 
 def _transport_options(httpx_args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -177,7 +185,7 @@ class Client:
     def get_httpx_client(self) -> httpx.Client:
         """The underlying httpx.Client, built on first use."""
         if self._client is None:
-            self._client = httpx.Client(**self._client_options())
+            self._client = self._built(httpx.Client(**self._client_options()))
         return self._client
 
     def __enter__(self) -> Self:
@@ -197,8 +205,31 @@ class Client:
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """The underlying httpx.AsyncClient, built on first use."""
         if self._async_client is None:
-            self._async_client = httpx.AsyncClient(**self._client_options())
+            self._async_client = self._built(httpx.AsyncClient(**self._client_options()))
         return self._async_client
+
+    def _built(self, client: _HttpxClient) -> _HttpxClient:
+        """Remember ``client`` as built here: a forked child drops it (see `_forget_pools_after_fork`)."""
+        _BUILT.add(client)
+        _POOLED.add(self)
+        return client
+
+    @staticmethod
+    def _forget_pools_after_fork() -> None:
+        """In a forked child: drop the httpx clients built here, so the child opens its own connections.
+
+        Their pooled sockets are shared with the parent: a child reading from one would take the
+        parent's answers and the other way round. Nothing is closed (closing could write to the
+        parent's connections or wait on a pool lock a parent thread held at fork): the child's copies
+        of the sockets go with the garbage collector, and the next call builds a fresh pool. Clients
+        given to set_httpx_client / set_async_httpx_client are yours and stay.
+        """
+        for owner in list(_POOLED):
+            if owner._client in _BUILT:
+                owner._client = None
+            if owner._async_client in _BUILT:
+                owner._async_client = None
+        _POOLED.clear()
 
     async def __aenter__(self) -> Self:
         """Enter the underlying httpx.AsyncClient's context (it cannot be entered twice)."""
@@ -319,11 +350,13 @@ class AuthenticatedClient(Client):
         if self._client is None:
             transport_options, options = _transport_options(self._client_options())
             inner = options.pop("transport", None) or httpx.HTTPTransport(verify=options["verify"], **transport_options)
-            self._client = httpx.Client(
-                auth=self._lifecycle,
-                transport=RetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
-                event_hooks=self._lifecycle.event_hooks(options.pop("event_hooks", None)),
-                **options,
+            self._client = self._built(
+                httpx.Client(
+                    auth=self._lifecycle,
+                    transport=RetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
+                    event_hooks=self._lifecycle.event_hooks(options.pop("event_hooks", None)),
+                    **options,
+                )
             )
         return self._client
 
@@ -334,10 +367,21 @@ class AuthenticatedClient(Client):
             inner = options.pop("transport", None) or httpx.AsyncHTTPTransport(
                 verify=options["verify"], **transport_options
             )
-            self._async_client = httpx.AsyncClient(
-                auth=self._lifecycle,
-                transport=AsyncRetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
-                event_hooks=self._lifecycle.async_event_hooks(options.pop("event_hooks", None)),
-                **options,
+            self._async_client = self._built(
+                httpx.AsyncClient(
+                    auth=self._lifecycle,
+                    transport=AsyncRetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
+                    event_hooks=self._lifecycle.async_event_hooks(options.pop("event_hooks", None)),
+                    **options,
+                )
             )
         return self._async_client
+
+
+_POOLED: "weakref.WeakSet[Client]" = weakref.WeakSet()
+"""The clients that built an httpx client: where a forked child looks for pools to drop."""
+
+if hasattr(os, "register_at_fork"):  # absent where there is no fork (Windows)
+    # A forked child (a pre-fork server's worker, multiprocessing's "fork") keeps the token but opens
+    # its own connections; the token lifecycle renews its locks itself.
+    os.register_at_fork(after_in_child=Client._forget_pools_after_fork)  # pyright: ignore[reportPrivateUsage]

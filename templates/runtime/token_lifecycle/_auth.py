@@ -24,6 +24,7 @@ import httpx
 from ._credentials import Credentials
 from ._errors import InsecureTransportError
 from ._flow import Hold, Read, Send, auth_steps
+from ._fork import renew_after_fork
 from ._keeper import TokenKeeper
 from ._login import LoginCall, is_header_safe
 from ._redaction import SecretRedactionFilter, install_redaction_filter
@@ -176,6 +177,8 @@ class TokenLifecycle(httpx.Auth):
         # asyncio locks bind to the loop that first waits on them: one lock per running loop.
         self._async_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self._async_locks_lock = threading.Lock()  # guards _async_locks; never held across a yield
+        # A forked child gets fresh locks: a login running in another thread at fork time holds these.
+        renew_after_fork(self, _sync_lock=threading.Lock, _async_locks=dict, _async_locks_lock=threading.Lock)
 
         pinned = [secret for secret in (token, credentials.password if credentials else None) if secret]
         for secret in pinned:

@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol, cast
 
+from ._fork import renew_after_fork
 from ._redaction import fingerprint
 from ._values import Value, immutable, shown
 
@@ -76,6 +77,7 @@ class MemoryTokenStore:
     def __init__(self) -> None:
         self._token: StoredToken | None = None
         self._lock = threading.Lock()
+        renew_after_fork(self, _lock=threading.Lock)  # held by a login in another thread at fork time?
 
     def __repr__(self) -> str:
         return "MemoryTokenStore()"
