@@ -63,6 +63,16 @@ _BUILT: "weakref.WeakSet[httpx.Client | httpx.AsyncClient]" = weakref.WeakSet()
 """The httpx clients built here (not those given to set_httpx_client): a forked child drops them."""
 
 
+def _running_loop() -> Any:
+    """The running asyncio event loop, or None outside one."""
+    import asyncio  # here: only async users pay for importing asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def _transport_options(httpx_args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split httpx_args into (transport options, client options)."""
     transport = {k: v for k, v in httpx_args.items() if k in _TRANSPORT_OPTIONS}
@@ -87,6 +97,7 @@ class Client:
     __slots__ = (
         "__weakref__",
         "_async_client",
+        "_async_loop",
         "_base_url",
         "_client",
         "_cookies",
@@ -120,6 +131,8 @@ class Client:
         self._httpx_args: dict[str, Any] = {} if httpx_args is None else dict(httpx_args)
         self._client: httpx.Client | None = None
         self._async_client: httpx.AsyncClient | None = None
+        # The event loop the AsyncClient built here belongs to (its pooled connections do).
+        self._async_loop: weakref.ref[Any] | None = None
 
     def __repr__(self) -> str:
         # Header, cookie and httpx_args values can hold secrets: only the base URL is shown.
@@ -203,15 +216,36 @@ class Client:
         return self
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
-        """The underlying httpx.AsyncClient, built on first use."""
-        if self._async_client is None:
+        """The underlying httpx.AsyncClient, built on first use and again on each new event loop."""
+        if self._async_client is None or not self._async_client_fits_loop():
             self._async_client = self._built(httpx.AsyncClient(**self._client_options()))
         return self._async_client
+
+    def _async_client_fits_loop(self) -> bool:
+        """Whether the AsyncClient may serve the running event loop (binding it to that loop).
+
+        httpx's pooled connections belong to the event loop that opened them: on another loop (a
+        second ``asyncio.run()``) they fail with "Event loop is closed". An AsyncClient built here is
+        then replaced by a new one; the old one is dropped, not closed (its loop may be gone). One
+        given to set_async_httpx_client is always used as it is.
+        """
+        if self._async_client not in _BUILT:
+            return True
+        loop = _running_loop()
+        if loop is None:
+            return True  # asked for outside a loop: bound by the first loop that uses it
+        if self._async_loop is None:
+            self._async_loop = weakref.ref(loop)
+            return True
+        return self._async_loop() is loop
 
     def _built(self, client: _HttpxClient) -> _HttpxClient:
         """Remember ``client`` as built here: a forked child drops it (see `_forget_pools_after_fork`)."""
         _BUILT.add(client)
         _POOLED.add(self)
+        if isinstance(client, httpx.AsyncClient):
+            loop = _running_loop()  # None outside a loop: bound by the first event loop that uses it
+            self._async_loop = None if loop is None else weakref.ref(loop)
         return client
 
     @staticmethod
@@ -361,8 +395,9 @@ class AuthenticatedClient(Client):
         return self._client
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
-        """The underlying httpx.AsyncClient, built on first use with the token lifecycle and the retry layer."""
-        if self._async_client is None:
+        """The underlying httpx.AsyncClient with the token lifecycle and the retry layer, built on first use
+        and again on each new event loop (see `Client.get_async_httpx_client`)."""
+        if self._async_client is None or not self._async_client_fits_loop():
             transport_options, options = _transport_options(self._client_options())
             inner = options.pop("transport", None) or httpx.AsyncHTTPTransport(
                 verify=options["verify"], **transport_options
