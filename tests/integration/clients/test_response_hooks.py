@@ -103,3 +103,35 @@ def test_a_401_from_another_origin_reaches_the_hooks_untouched() -> None:
             assert client.get_httpx_client().get(f"{other.url}/x").status_code == 401
     assert seen == [401]
     assert client.lifecycle.stats.invalidations == 0
+
+
+def _raise_for_client_error(response: httpx.Response) -> None:
+    if response.is_client_error:  # raise_for_status would raise on the 302 already
+        response.raise_for_status()
+
+
+def test_a_401_of_another_origin_after_a_redirect_reaches_the_hooks() -> None:
+    """A followed redirect's 401 from another origin says nothing of the token: the hooks see it at once."""
+    with FaultServer(lambda _: Reply(401, b"not yours")) as other:
+
+        def script(seen: Seen) -> Reply:
+            if seen.path.startswith("/login"):
+                return Reply(200, b"the-token")
+            return Reply(302, headers={"Location": f"{other.url}/elsewhere"})
+
+        with FaultServer(script) as server:
+            credentials = synthetic_classic_client.Credentials(username="demo", password="demo-password")
+            hooks = {"response": [_raise_for_client_error]}
+            with (
+                synthetic_classic_client.AuthenticatedClient(
+                    base_url=server.url,
+                    credentials=credentials,
+                    timeout=httpx.Timeout(5.0),
+                    follow_redirects=True,
+                    httpx_args={"event_hooks": hooks},
+                ) as client,
+                pytest.raises(httpx.HTTPStatusError) as caught,
+            ):
+                client.get_httpx_client().get("/tests")
+    assert (caught.value.response.status_code, caught.value.response.url.path) == (401, "/elsewhere")
+    assert client.lifecycle.stats.invalidations == 0

@@ -278,12 +278,18 @@ class TokenLifecycle(httpx.Auth):
         }
 
     def _replaying(self, response: Any) -> bool:
-        """Whether the lifecycle will handle ``response``: an ``invalid_on`` answer to a token's first try."""
-        return (
-            isinstance(response, httpx.Response)
-            and response.status_code in self._keeper.invalid_on
-            and response.request.extensions.get(_REPLAY_PENDING) is True
-        )
+        """Whether the lifecycle will handle ``response``: the service's ``invalid_on`` answer to a token's first try.
+
+        A followed redirect's answer comes from ``response.request``, a copy that keeps the mark: it
+        counts only when it comes from the service's origin, like the flow's own verdict on it.
+        """
+        if not isinstance(response, httpx.Response) or response.status_code not in self._keeper.invalid_on:
+            return False
+        try:
+            request = response.request
+        except RuntimeError:  # a response built by hand, without its request
+            return False
+        return request.extensions.get(_REPLAY_PENDING) is True and origin(request.url) == self._origin
 
     def _unless_replaying(self, hook: EventHook) -> EventHook:
         @functools.wraps(hook)
@@ -353,7 +359,7 @@ class TokenLifecycle(httpx.Auth):
                         answer = yield step.request
                     finally:
                         if first_try:
-                            del request.extensions[_REPLAY_PENDING]
+                            request.extensions.pop(_REPLAY_PENDING, None)
                 elif isinstance(step, Read):
                     step.response.read()
                 elif isinstance(step, Hold):
@@ -387,7 +393,7 @@ class TokenLifecycle(httpx.Auth):
                         answer = yield step.request
                     finally:
                         if first_try:
-                            del request.extensions[_REPLAY_PENDING]
+                            request.extensions.pop(_REPLAY_PENDING, None)
                 elif isinstance(step, Read):
                     await step.response.aread()
                 elif isinstance(step, Hold):
