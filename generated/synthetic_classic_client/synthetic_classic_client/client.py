@@ -8,10 +8,12 @@ longer valid, logs in again and replays the request once. 503 "service limit" an
 retried with backoff by a transport layer. See ``_token_lifecycle`` for the machinery.
 """
 
+import os
 import ssl
 import time
+import weakref
 from collections.abc import Callable
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -67,6 +69,22 @@ _TRANSPORT_OPTIONS = ("cert", "http1", "http2", "limits", "trust_env", "proxy", 
 """httpx_args that configure the connection pool, passed to the transport the retry layer wraps."""
 
 
+_HttpxClient = TypeVar("_HttpxClient", httpx.Client, httpx.AsyncClient)
+
+_BUILT: "weakref.WeakSet[httpx.Client | httpx.AsyncClient]" = weakref.WeakSet()
+"""The httpx clients built here (not those given to set_httpx_client): a forked child drops them."""
+
+
+def _running_loop() -> Any:
+    """The running asyncio event loop, or None outside one."""
+    import asyncio  # here: only async users pay for importing asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def _transport_options(httpx_args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split httpx_args into (transport options, client options)."""
     transport = {k: v for k, v in httpx_args.items() if k in _TRANSPORT_OPTIONS}
@@ -92,6 +110,7 @@ class Client:
     __slots__ = (
         "__weakref__",
         "_async_client",
+        "_async_loop",
         "_base_url",
         "_client",
         "_cookies",
@@ -125,6 +144,8 @@ class Client:
         self._httpx_args: dict[str, Any] = {} if httpx_args is None else dict(httpx_args)
         self._client: httpx.Client | None = None
         self._async_client: httpx.AsyncClient | None = None
+        # The event loop the AsyncClient built here belongs to (its pooled connections do).
+        self._async_loop: weakref.ref[Any] | None = None
 
     def __repr__(self) -> str:
         # Header, cookie and httpx_args values can hold secrets: only the base URL is shown.
@@ -190,7 +211,7 @@ class Client:
     def get_httpx_client(self) -> httpx.Client:
         """The underlying httpx.Client, built on first use."""
         if self._client is None:
-            self._client = httpx.Client(**self._client_options())
+            self._client = self._built(httpx.Client(**self._client_options()))
         return self._client
 
     def __enter__(self) -> Self:
@@ -208,10 +229,54 @@ class Client:
         return self
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
-        """The underlying httpx.AsyncClient, built on first use."""
-        if self._async_client is None:
-            self._async_client = httpx.AsyncClient(**self._client_options())
+        """The underlying httpx.AsyncClient, built on first use and again on each new event loop."""
+        if self._async_client is None or not self._async_client_fits_loop():
+            self._async_client = self._built(httpx.AsyncClient(**self._client_options()))
         return self._async_client
+
+    def _async_client_fits_loop(self) -> bool:
+        """Whether the AsyncClient may serve the running event loop (binding it to that loop).
+
+        httpx's pooled connections belong to the event loop that opened them: on another loop (a
+        second ``asyncio.run()``) they fail with "Event loop is closed". An AsyncClient built here is
+        then replaced by a new one; the old one is dropped, not closed (its loop may be gone). One
+        given to set_async_httpx_client is always used as it is.
+        """
+        if self._async_client not in _BUILT:
+            return True
+        loop = _running_loop()
+        if loop is None:
+            return True  # asked for outside a loop: bound by the first loop that uses it
+        if self._async_loop is None:
+            self._async_loop = weakref.ref(loop)
+            return True
+        return self._async_loop() is loop
+
+    def _built(self, client: _HttpxClient) -> _HttpxClient:
+        """Remember ``client`` as built here: a forked child drops it (see `_forget_pools_after_fork`)."""
+        _BUILT.add(client)
+        _POOLED.add(self)
+        if isinstance(client, httpx.AsyncClient):
+            loop = _running_loop()  # None outside a loop: bound by the first event loop that uses it
+            self._async_loop = None if loop is None else weakref.ref(loop)
+        return client
+
+    @staticmethod
+    def _forget_pools_after_fork() -> None:
+        """In a forked child: drop the httpx clients built here, so the child opens its own connections.
+
+        Their pooled sockets are shared with the parent: a child reading from one would take the
+        parent's answers and the other way round. Nothing is closed (closing could write to the
+        parent's connections or wait on a pool lock a parent thread held at fork): the child's copies
+        of the sockets go with the garbage collector, and the next call builds a fresh pool. Clients
+        given to set_httpx_client / set_async_httpx_client are yours and stay.
+        """
+        for owner in list(_POOLED):
+            if owner._client in _BUILT:
+                owner._client = None
+            if owner._async_client in _BUILT:
+                owner._async_client = None
+        _POOLED.clear()
 
     async def __aenter__(self) -> Self:
         """Enter the underlying httpx.AsyncClient's context (it cannot be entered twice)."""
@@ -251,7 +316,8 @@ class AuthenticatedClient(Client):
     wraps; a ``transport`` given in httpx_args is wrapped as is. ``mounts`` are not retried.
     ``event_hooks`` given in httpx_args run after a guard that keeps the token and the password from
     following a redirect to another origin, and an exception they raise loses any secret from its
-    message (``TokenLifecycle.event_hooks``).
+    message; response hooks skip the 401 the client recovers from and see the replay's answer
+    instead, so a ``raise_for_status`` hook does not stop that recovery (``TokenLifecycle.event_hooks``).
     """
 
     __slots__ = (
@@ -360,25 +426,39 @@ class AuthenticatedClient(Client):
         if self._client is None:
             transport_options, options = _transport_options(self._client_options())
             inner = options.pop("transport", None) or httpx.HTTPTransport(verify=options["verify"], **transport_options)
-            self._client = httpx.Client(
-                auth=self._lifecycle,
-                transport=RetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
-                event_hooks=self._lifecycle.event_hooks(options.pop("event_hooks", None)),
-                **options,
+            self._client = self._built(
+                httpx.Client(
+                    auth=self._lifecycle,
+                    transport=RetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
+                    event_hooks=self._lifecycle.event_hooks(options.pop("event_hooks", None)),
+                    **options,
+                )
             )
         return self._client
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
-        """The underlying httpx.AsyncClient, built on first use with the token lifecycle and the retry layer."""
-        if self._async_client is None:
+        """The underlying httpx.AsyncClient with the token lifecycle and the retry layer, built on first use
+        and again on each new event loop (see `Client.get_async_httpx_client`)."""
+        if self._async_client is None or not self._async_client_fits_loop():
             transport_options, options = _transport_options(self._client_options())
             inner = options.pop("transport", None) or httpx.AsyncHTTPTransport(
                 verify=options["verify"], **transport_options
             )
-            self._async_client = httpx.AsyncClient(
-                auth=self._lifecycle,
-                transport=AsyncRetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
-                event_hooks=self._lifecycle.async_event_hooks(options.pop("event_hooks", None)),
-                **options,
+            self._async_client = self._built(
+                httpx.AsyncClient(
+                    auth=self._lifecycle,
+                    transport=AsyncRetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
+                    event_hooks=self._lifecycle.async_event_hooks(options.pop("event_hooks", None)),
+                    **options,
+                )
             )
         return self._async_client
+
+
+_POOLED: "weakref.WeakSet[Client]" = weakref.WeakSet()
+"""The clients that built an httpx client: where a forked child looks for pools to drop."""
+
+if hasattr(os, "register_at_fork"):  # absent where there is no fork (Windows)
+    # A forked child (a pre-fork server's worker, multiprocessing's "fork") keeps the token but opens
+    # its own connections; the token lifecycle renews its locks itself.
+    os.register_at_fork(after_in_child=Client._forget_pools_after_fork)  # pyright: ignore[reportPrivateUsage]

@@ -19,6 +19,7 @@ import httpx
 
 from ._credentials import Credentials
 from ._errors import AuthError, InsecureTransportError, LoginError, TokenRejectedError, UnreplayableRequestError
+from ._fork import renew_after_fork
 from ._login import (
     MAX_LOGIN_RESPONSE_BYTES,
     MAX_TOKEN_LENGTH,
@@ -133,6 +134,7 @@ class TokenKeeper:
         self._subject = "" if credentials is None else f"{credentials.username}@{safe_url(base_url)}"
         # Guards _state and _counts; never held across I/O or a yield.
         self._state_lock = threading.Lock()
+        renew_after_fork(self, _state_lock=threading.Lock)  # a forked child's first call must not hang
         self._counts: Counter[str] = Counter()
         self._rejected: deque[str] = deque(maxlen=REJECTED_TOKENS_REMEMBERED)
         self._state: TokenState | None = None

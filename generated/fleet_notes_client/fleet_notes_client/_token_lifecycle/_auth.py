@@ -25,6 +25,7 @@ import httpx
 from ._credentials import Credentials
 from ._errors import InsecureTransportError
 from ._flow import Hold, Read, Send, auth_steps
+from ._fork import renew_after_fork
 from ._keeper import LOGIN_EXTENSION, LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS, TokenKeeper
 from ._login import LoginCall, is_header_safe
 from ._redaction import SecretRedactionFilter, install_redaction_filter
@@ -53,6 +54,10 @@ STORE_LOCK_POLL_SECONDS = 0.05
 #: Seconds a caller waits for another caller's login beyond ``2 * login_timeout`` (one attempt:
 #: its connection and its answer, each bounded by ``login_timeout``) before it gives up.
 LOGIN_WAIT_MARGIN_SECONDS = 1.0
+
+#: Request extension set while a request first goes out with the token: a 401 (``invalid_on``) answer to
+#: it belongs to the lifecycle, which invalidates and replays, so your response hooks skip it.
+_REPLAY_PENDING = "token_lifecycle.replay_pending"
 
 
 def _may_block_here() -> bool:
@@ -203,6 +208,8 @@ class TokenLifecycle(httpx.Auth):
         # asyncio locks bind to the loop that first waits on them: one lock per running loop.
         self._async_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self._async_locks_lock = threading.Lock()  # guards _async_locks; never held across a yield
+        # A forked child gets fresh locks: a login running in another thread at fork time holds these.
+        renew_after_fork(self, _sync_lock=threading.Lock, _async_locks=dict, _async_locks_lock=threading.Lock)
 
         pinned = [secret for secret in (token, credentials.password if credentials else None) if secret]
         for secret in pinned:
@@ -277,14 +284,17 @@ class TokenLifecycle(httpx.Auth):
         """The ``event_hooks`` of an ``httpx.Client`` that uses this lifecycle, around your own ``hooks``.
 
         `redirect_guard` comes first. Your hooks then see every request and response, the login's
-        included; when one of them raises, any password or token is removed from the exception's
-        message first (``response.raise_for_status()`` would otherwise print a login URL that carries
-        the password).
+        included, but for one: an ``invalid_on`` answer (401) to a request that the lifecycle will
+        invalidate the token for and replay. httpx runs response hooks before the auth flow sees the
+        response, so a ``raise_for_status()`` hook would otherwise abort the recovery; your hooks see the
+        replay's answer instead (and its 401 too, if the fresh token is rejected as well). When one of
+        your hooks raises, any password or token is removed from the exception's message first
+        (``response.raise_for_status()`` would otherwise print a login URL that carries the password).
         """
         hooks = hooks or {}
         return {
             "request": [self.redirect_guard, *(self._shielded(hook) for hook in hooks.get("request", ()))],
-            "response": [self._shielded(hook) for hook in hooks.get("response", ())],
+            "response": [self._unless_replaying(self._shielded(hook)) for hook in hooks.get("response", ())],
         }
 
     def async_event_hooks(
@@ -297,8 +307,38 @@ class TokenLifecycle(httpx.Auth):
                 self.async_redirect_guard,
                 *(self._async_shielded(hook) for hook in hooks.get("request", ())),
             ],
-            "response": [self._async_shielded(hook) for hook in hooks.get("response", ())],
+            "response": [
+                self._async_unless_replaying(self._async_shielded(hook)) for hook in hooks.get("response", ())
+            ],
         }
+
+    def _replaying(self, response: Any) -> bool:
+        """Whether the lifecycle will handle ``response``: the service's ``invalid_on`` answer to a token's first try.
+
+        A followed redirect's answer comes from ``response.request``, a copy that keeps the mark: it
+        counts only when it comes from the service's origin, like the flow's own verdict on it.
+        """
+        if not isinstance(response, httpx.Response) or response.status_code not in self._keeper.invalid_on:
+            return False
+        try:
+            request = response.request
+        except RuntimeError:  # a response built by hand, without its request
+            return False
+        return request.extensions.get(_REPLAY_PENDING) is True and origin(request.url) == self._origin
+
+    def _unless_replaying(self, hook: EventHook) -> EventHook:
+        @functools.wraps(hook)
+        def unless_replaying(response: Any) -> Any:
+            return None if self._replaying(response) else hook(response)
+
+        return unless_replaying
+
+    def _async_unless_replaying(self, hook: AsyncEventHook) -> AsyncEventHook:
+        @functools.wraps(hook)
+        async def unless_replaying(response: Any) -> Any:
+            return None if self._replaying(response) else await hook(response)
+
+        return unless_replaying
 
     def _shielded(self, hook: EventHook) -> EventHook:
         @functools.wraps(hook)
@@ -340,6 +380,7 @@ class TokenLifecycle(httpx.Auth):
         held: list[AbstractContextManager[bool]] = []  # the locks taken, the last one on top
         answer: object = None
         deadline = math.inf  # of the waits for another caller's login, from the first blocking Hold
+        sent_before = False  # whether ``request`` went out already (its second send is the replay)
         try:
             while True:
                 try:
@@ -348,7 +389,13 @@ class TokenLifecycle(httpx.Auth):
                     return
                 answer = None
                 if isinstance(step, Send):
-                    answer = yield step.request
+                    first_try = self._mark_first_try(step.request, request, sent_before)
+                    sent_before = sent_before or step.request is request
+                    try:
+                        answer = yield step.request
+                    finally:
+                        if first_try:
+                            request.extensions.pop(_REPLAY_PENDING, None)
                 elif isinstance(step, Read):
                     step.response.read()
                 elif isinstance(step, Hold):
@@ -370,6 +417,7 @@ class TokenLifecycle(httpx.Auth):
         held: list[AbstractAsyncContextManager[bool]] = []  # the locks taken, the last one on top
         answer: object = None
         deadline = math.inf  # of the waits for another caller's login, from the first blocking Hold
+        sent_before = False  # whether ``request`` went out already (its second send is the replay)
         try:
             while True:
                 try:
@@ -378,6 +426,8 @@ class TokenLifecycle(httpx.Auth):
                     return
                 answer = None
                 if isinstance(step, Send):
+                    first_try = self._mark_first_try(step.request, request, sent_before)
+                    sent_before = sent_before or step.request is request
                     try:
                         answer = yield step.request
                     except GeneratorExit as exit_:
@@ -385,6 +435,9 @@ class TokenLifecycle(httpx.Auth):
                         # say whether it was a cancellation, for the steps (`_keeper._interruption`).
                         exit_.__context__ = exit_.__context__ or _cancellation()
                         raise
+                    finally:
+                        if first_try:
+                            request.extensions.pop(_REPLAY_PENDING, None)
                 elif isinstance(step, Read):
                     await step.response.aread()
                 elif isinstance(step, Hold):
@@ -399,6 +452,13 @@ class TokenLifecycle(httpx.Auth):
             steps.close()
             while held:
                 await held.pop().__aexit__(None, None, None)
+
+    def _mark_first_try(self, sent: httpx.Request, request: httpx.Request, sent_before: bool) -> bool:
+        """Mark ``request``'s first send with the token, whose 401 the flow handles (see `_replaying`)."""
+        if sent is not request or sent_before or origin(request.url) != self._origin:
+            return False  # a login, the replay, or a request the token does not go to
+        request.extensions[_REPLAY_PENDING] = True
+        return True
 
     # -- locks -----------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol, cast
 
+from ._fork import renew_after_fork
 from ._login import MAX_TOKEN_LENGTH, is_header_safe
 from ._redaction import fingerprint
 from ._values import Value, immutable, shown
@@ -85,6 +86,7 @@ class MemoryTokenStore:
     def __init__(self) -> None:
         self._token: StoredToken | None = None
         self._lock = threading.Lock()
+        renew_after_fork(self, _lock=threading.Lock)  # held by a login in another thread at fork time?
 
     def __repr__(self) -> str:
         return "MemoryTokenStore()"
@@ -140,6 +142,7 @@ class FileTokenStore:
         # from then on the token lives in this process only, as documented ("fail open").
         self._fallback: MemoryTokenStore | None = None
         self._fallback_lock = threading.Lock()
+        renew_after_fork(self, _fallback_lock=threading.Lock)
 
     def __repr__(self) -> str:
         return f"FileTokenStore({str(self.path)!r})"

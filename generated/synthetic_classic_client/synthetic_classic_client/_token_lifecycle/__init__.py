@@ -10,6 +10,7 @@ One concern per module, in the order they build on each other:
 - ``_errors``       the exceptions (catch `AuthError`)
 - ``_values``       the base of the frozen value types, whose reprs never show a secret
 - ``_urls``         joining URLs, the loopback rule, URLs safe to log
+- ``_fork``          fresh locks in a forked child (``os.register_at_fork``)
 - ``_redaction``    token fingerprints and the log filter that hides secrets
 - ``_credentials``  user name and password
 - ``_state``        a token's lifetime and the refresh windows (pure values)

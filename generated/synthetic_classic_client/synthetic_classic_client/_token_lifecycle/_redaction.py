@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import sys
 import threading
 import traceback
 from collections import Counter, deque
@@ -14,6 +15,8 @@ from collections.abc import Generator
 from urllib.parse import quote, quote_plus
 
 import httpx
+
+from ._fork import renew_after_fork
 
 #: What a secret becomes in a redacted log record.
 REDACTED = "***"
@@ -76,6 +79,7 @@ class SecretRedactionFilter(logging.Filter):
     def __init__(self, name: str = "") -> None:
         super().__init__(name)
         self._lock = threading.Lock()
+        renew_after_fork(self, _lock=threading.Lock)
         self._pinned: Counter[str] = Counter()
         self._tokens: dict[str, None] = {}  # insertion-ordered set: the first key is the oldest
         # Read without the lock on every record, so it is replaced, never mutated.
@@ -161,6 +165,7 @@ class SecretRedactionFilter(logging.Filter):
 #: The one filter of this package copy: installed once per logger, however many clients exist.
 _SHARED_FILTER = SecretRedactionFilter()
 _INSTALL_LOCK = threading.Lock()
+renew_after_fork(sys.modules[__name__], _INSTALL_LOCK=threading.Lock)
 
 
 def install_redaction_filter(*logger_names: str) -> SecretRedactionFilter:
