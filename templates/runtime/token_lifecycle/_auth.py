@@ -1,31 +1,30 @@
 """`TokenLifecycle`, an ``httpx.Auth`` that logs in, injects the token, refreshes it and recovers from 401.
 
-This module holds the public face (constructor, views, redirect guard and event hooks) and the two
-drivers of the auth flow. Both drivers run the same decisions, `._flow.auth_steps`, over the same
+This module holds the public face (constructor, views, and the event hooks of `._hooks`) and the
+two drivers of the auth flow. Both drivers run the same decisions, `._flow.auth_steps`, over the same
 `._keeper.TokenKeeper`; they differ only in how they wait (threading or asyncio locks) and read.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import math
-import sys
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING
 
 import httpx
 
 from ._credentials import Credentials
-from ._errors import InsecureTransportError
 from ._flow import Hold, Read, Send, auth_steps
 from ._fork import renew_after_fork
-from ._keeper import LOGIN_EXTENSION, LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS, TokenKeeper
+from ._hooks import REPLAY_PENDING, AsyncEventHook, EventHook, EventHookGuard
+from ._keeper import LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS, TokenKeeper
+from ._locks import async_held, cancellation, held, may_block_here
 from ._login import LoginCall, is_header_safe
 from ._redaction import SecretRedactionFilter, install_redaction_filter
 from ._state import ADVISORY_REFRESH_SECONDS, MANDATORY_REFRESH_SECONDS, LifecycleStats
@@ -35,11 +34,6 @@ from ._urls import origin, safe_url
 if TYPE_CHECKING:
     import asyncio
 
-
-#: An httpx event hook of a sync client: called with each request, or each response.
-EventHook: TypeAlias = Callable[[Any], Any]
-#: An httpx event hook of an async client: a coroutine function, awaited.
-AsyncEventHook: TypeAlias = Callable[[Any], Awaitable[Any]]
 
 #: Statuses that mean "this token is no longer valid".
 DEFAULT_INVALID_ON = frozenset({401})
@@ -53,27 +47,6 @@ STORE_LOCK_POLL_SECONDS = 0.05
 #: Seconds a caller waits for another caller's login beyond ``2 * login_timeout`` (one attempt:
 #: its connection and its answer, each bounded by ``login_timeout``) before it gives up.
 LOGIN_WAIT_MARGIN_SECONDS = 1.0
-
-#: Request extension set while a request first goes out with the token: a 401 (``invalid_on``) answer to
-#: it belongs to the lifecycle, which invalidates and replays, so your response hooks skip it.
-_REPLAY_PENDING = "token_lifecycle.replay_pending"
-
-
-def _may_block_here() -> bool:
-    """Whether a sync flow may wait for the store's lock: not on a thread that runs an event loop.
-
-    A sync client called from async code would otherwise wait for a login that its own (blocked)
-    loop holds the lock for: it logs in without the lock instead.
-    """
-    if "asyncio" not in sys.modules:
-        return True  # never imported, so no loop runs anywhere (and importing it costs ~10 ms)
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return True
-    return False
 
 
 class TokenLifecycle(httpx.Auth):
@@ -175,8 +148,6 @@ class TokenLifecycle(httpx.Auth):
         self._origin = origin(self._base_url)
         self._credentials = credentials
         self._header_name = header_name
-        # Headers this lifecycle fills with a secret: removed from requests to other origins.
-        self._secret_headers = (header_name, *(() if login is None else login.password_headers()))
         self._logger = logging.getLogger(logger_name)
         self._redaction: SecretRedactionFilter = install_redaction_filter(logger_name)
         self._keeper = TokenKeeper(
@@ -199,6 +170,13 @@ class TokenLifecycle(httpx.Auth):
             login_timeout=float(login_timeout),
             login_wait=float(login_wait),
             login_backoff=float(login_backoff),
+        )
+        self._hooks = EventHookGuard(
+            keeper=self._keeper,
+            origin=self._origin,
+            secret_headers=(header_name, *(() if login is None else login.password_headers())),
+            redaction=self._redaction,
+            logger=self._logger,
         )
         #: Seconds a caller waits for the login of another caller (thread, task or process).
         self.login_wait = float(login_wait)
@@ -240,136 +218,32 @@ class TokenLifecycle(httpx.Auth):
             f"token={self.token_fingerprint} header={self._header_name!r}>"
         )
 
-    # -- event hooks: secrets stay with the service -----------------------------------------------
+    # -- event hooks: secrets stay with the service (see `._hooks.EventHookGuard`) ----------------
 
     def redirect_guard(self, request: httpx.Request) -> None:
         """An httpx ``request`` event hook: no password or token goes to another origin than the service.
 
-        httpx drops ``Authorization`` when it follows a redirect to another origin, but keeps every other
-        header: a token in a custom header (Synthetic Classic's ``Authentication``), or a password that
-        the login sends in a header, would reach the redirect's target. This hook removes those headers
-        from any request to another origin than ``base_url``, and refuses the request with
-        `InsecureTransportError` when a password or token is still in it (its URL, a header or the body
-        of a redirected login). A login redirected to another origin is not followed at all: `LoginError`
-        (what that origin answers is not the service's token). The generated ``AuthenticatedClient``
-        installs it through `event_hooks`.
+        See `EventHookGuard.redirect_guard`; the generated ``AuthenticatedClient`` installs it first.
         """
-        if origin(request.url) == self._origin:
-            return
-        for name in self._secret_headers:
-            value = request.headers.get(name)
-            if value is not None and self._redaction.redact(value) != value:
-                del request.headers[name]
-                self._logger.warning(
-                    "removed the %s header from a request to %s, another origin than the service",
-                    name,
-                    safe_url(request.url),
-                )
-        if self._carries_secret(request):
-            raise InsecureTransportError(
-                f"refusing to send a password or token to {safe_url(request.url)}: another origin than the "
-                "service (a followed redirect?)",
-                url=safe_url(request.url),
-            )
-        if request.extensions.get(LOGIN_EXTENSION):
-            # A login redirected to another origin: its answer would not be the service's token.
-            raise self._keeper.login_redirected(request.url)
+        self._hooks.redirect_guard(request)
 
     async def async_redirect_guard(self, request: httpx.Request) -> None:
         """`redirect_guard` for ``httpx.AsyncClient``, which awaits its event hooks."""
-        self.redirect_guard(request)
+        self._hooks.redirect_guard(request)
 
     def event_hooks(self, hooks: Mapping[str, Iterable[EventHook]] | None = None) -> dict[str, list[EventHook]]:
         """The ``event_hooks`` of an ``httpx.Client`` that uses this lifecycle, around your own ``hooks``.
 
-        `redirect_guard` comes first. Your hooks then see every request and response, the login's
-        included, but for one: an ``invalid_on`` answer (401) to a request that the lifecycle will
-        invalidate the token for and replay. httpx runs response hooks before the auth flow sees the
-        response, so a ``raise_for_status()`` hook would otherwise abort the recovery; your hooks see the
-        replay's answer instead (and its 401 too, if the fresh token is rejected as well). When one of
-        your hooks raises, any password or token is removed from the exception's message first
-        (``response.raise_for_status()`` would otherwise print a login URL that carries the password).
+        `redirect_guard` comes first; your response hooks skip the 401 the lifecycle replays, and lose
+        secrets from the messages of what they raise (see `EventHookGuard.event_hooks`).
         """
-        hooks = hooks or {}
-        return {
-            "request": [self.redirect_guard, *(self._shielded(hook) for hook in hooks.get("request", ()))],
-            "response": [self._unless_replaying(self._shielded(hook)) for hook in hooks.get("response", ())],
-        }
+        return self._hooks.event_hooks(hooks)
 
     def async_event_hooks(
         self, hooks: Mapping[str, Iterable[AsyncEventHook]] | None = None
     ) -> dict[str, list[AsyncEventHook]]:
         """`event_hooks` for an ``httpx.AsyncClient``: the hooks are coroutine functions."""
-        hooks = hooks or {}
-        return {
-            "request": [
-                self.async_redirect_guard,
-                *(self._async_shielded(hook) for hook in hooks.get("request", ())),
-            ],
-            "response": [
-                self._async_unless_replaying(self._async_shielded(hook)) for hook in hooks.get("response", ())
-            ],
-        }
-
-    def _replaying(self, response: Any) -> bool:
-        """Whether the lifecycle will handle ``response``: the service's ``invalid_on`` answer to a token's first try.
-
-        A followed redirect's answer comes from ``response.request``, a copy that keeps the mark: it
-        counts only when it comes from the service's origin, like the flow's own verdict on it.
-        """
-        if not isinstance(response, httpx.Response) or response.status_code not in self._keeper.invalid_on:
-            return False
-        try:
-            request = response.request
-        except RuntimeError:  # a response built by hand, without its request
-            return False
-        return request.extensions.get(_REPLAY_PENDING) is True and origin(request.url) == self._origin
-
-    def _unless_replaying(self, hook: EventHook) -> EventHook:
-        @functools.wraps(hook)
-        def unless_replaying(response: Any) -> Any:
-            return None if self._replaying(response) else hook(response)
-
-        return unless_replaying
-
-    def _async_unless_replaying(self, hook: AsyncEventHook) -> AsyncEventHook:
-        @functools.wraps(hook)
-        async def unless_replaying(response: Any) -> Any:
-            return None if self._replaying(response) else await hook(response)
-
-        return unless_replaying
-
-    def _shielded(self, hook: EventHook) -> EventHook:
-        @functools.wraps(hook)
-        def shielded(event: Any) -> Any:
-            try:
-                return hook(event)
-            except Exception as exc:
-                self._redact_exception(exc)
-                raise
-
-        return shielded
-
-    def _async_shielded(self, hook: AsyncEventHook) -> AsyncEventHook:
-        @functools.wraps(hook)
-        async def shielded(event: Any) -> Any:
-            try:
-                return await hook(event)
-            except Exception as exc:
-                self._redact_exception(exc)
-                raise
-
-        return shielded
-
-    def _redact_exception(self, exc: BaseException) -> None:
-        # The same exception, raised on: its type and attributes stay, its message loses the secrets.
-        exc.args = tuple(self._redaction.redact(arg) if isinstance(arg, str) else arg for arg in exc.args)
-
-    def _carries_secret(self, request: httpx.Request) -> bool:
-        texts = [str(request.url), *(value for _, value in request.headers.multi_items())]
-        if isinstance(request.stream, httpx.ByteStream):  # a body in memory; a stream is never consumed here
-            texts.append(b"".join(request.stream).decode("utf-8", "replace"))
-        return any(self._redaction.redact(text) != text for text in texts)
+        return self._hooks.async_event_hooks(hooks)
 
     # -- the two drivers of `auth_steps` ----------------------------------------------------------
 
@@ -394,7 +268,7 @@ class TokenLifecycle(httpx.Auth):
                         answer = yield step.request
                     finally:
                         if first_try:
-                            request.extensions.pop(_REPLAY_PENDING, None)
+                            request.extensions.pop(REPLAY_PENDING, None)
                 elif isinstance(step, Read):
                     step.response.read()
                 elif isinstance(step, Hold):
@@ -432,11 +306,11 @@ class TokenLifecycle(httpx.Auth):
                     except GeneratorExit as exit_:
                         # An async generator's aclose() does not chain the exception that closed it:
                         # say whether it was a cancellation, for the steps (`_keeper._interruption`).
-                        exit_.__context__ = exit_.__context__ or _cancellation()
+                        exit_.__context__ = exit_.__context__ or cancellation()
                         raise
                     finally:
                         if first_try:
-                            request.extensions.pop(_REPLAY_PENDING, None)
+                            request.extensions.pop(REPLAY_PENDING, None)
                 elif isinstance(step, Read):
                     await step.response.aread()
                 elif isinstance(step, Hold):
@@ -456,7 +330,7 @@ class TokenLifecycle(httpx.Auth):
         """Mark ``request``'s first send with the token, whose 401 the flow handles (see `_replaying`)."""
         if sent is not request or sent_before or origin(request.url) != self._origin:
             return False  # a login, the replay, or a request the token does not go to
-        request.extensions[_REPLAY_PENDING] = True
+        request.extensions[REPLAY_PENDING] = True
         return True
 
     # -- locks -----------------------------------------------------------------------------------
@@ -464,13 +338,13 @@ class TokenLifecycle(httpx.Auth):
     def _sync_hold(self, step: Hold, deadline: float) -> AbstractContextManager[bool]:
         if step.lock == "store":
             # A sync call on a thread that runs an event loop does not wait: that loop may hold the lock.
-            return self._sync_store_lock(blocking=step.blocking and _may_block_here(), deadline=deadline)
-        return _held(self._sync_lock, blocking=step.blocking, deadline=deadline)
+            return self._sync_store_lock(blocking=step.blocking and may_block_here(), deadline=deadline)
+        return held(self._sync_lock, blocking=step.blocking, deadline=deadline)
 
     def _async_hold(self, step: Hold, deadline: float) -> AbstractAsyncContextManager[bool]:
         if step.lock == "store":
             return self._async_store_lock(blocking=step.blocking, deadline=deadline)
-        return _async_held(self._async_lock(), blocking=step.blocking, deadline=deadline)
+        return async_held(self._async_lock(), blocking=step.blocking, deadline=deadline)
 
     def _async_lock(self) -> asyncio.Lock:
         import asyncio  # only async users pay for importing asyncio (import time of the client)
@@ -520,55 +394,3 @@ class TokenLifecycle(httpx.Auth):
             import asyncio  # only async users pay for importing asyncio (import time of the client)
 
             await asyncio.sleep(min(STORE_LOCK_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-
-
-def _cancellation() -> BaseException | None:
-    """A CancelledError when the current asyncio task is being cancelled, else None."""
-    import asyncio
-
-    try:
-        task = asyncio.current_task()
-    except RuntimeError:
-        return None
-    return asyncio.CancelledError() if task is not None and task.cancelling() else None
-
-
-@contextlib.contextmanager
-def _held(lock: threading.Lock, *, blocking: bool, deadline: float = math.inf) -> Generator[bool, None, None]:
-    """Hold ``lock`` (yield False at once if non-blocking and busy, or busy until ``deadline``)."""
-    timeout = -1.0 if not blocking or deadline == math.inf else max(0.0, deadline - time.monotonic())
-    if not lock.acquire(blocking=blocking, timeout=timeout):
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        lock.release()
-
-
-@contextlib.asynccontextmanager
-async def _async_held(lock: asyncio.Lock, *, blocking: bool, deadline: float = math.inf) -> AsyncGenerator[bool, None]:
-    """Hold ``lock`` (yield False at once if non-blocking and busy, or busy until ``deadline``)."""
-    if not blocking and lock.locked():
-        yield False
-        return
-    if lock.locked() and deadline != math.inf:
-        import asyncio  # only async users pay for importing asyncio (import time of the client)
-
-        try:
-            await asyncio.wait_for(lock.acquire(), max(0.0, deadline - time.monotonic()))
-        except TimeoutError:
-            got = False
-        else:
-            got = True
-        if not got:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            lock.release()
-        return
-    # With the lock free, acquire() returns without suspending: a non-blocking acquire.
-    async with lock:
-        yield True

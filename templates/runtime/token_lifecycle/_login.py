@@ -1,4 +1,4 @@
-"""Login: the service's login operation as data; build its request, read the token it returns."""
+"""Login: the service's login operation as data; build its request (and its deadline), screen and read its answer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx
 
 from ._credentials import Credentials
 from ._errors import LoginError
-from ._urls import join_url, safe_url
+from ._urls import join_url, origin, safe_url
 from ._values import Value, immutable
 
 FieldLocation: TypeAlias = Literal["query", "header", "cookie", "form", "json"]
@@ -249,6 +249,59 @@ def declared_length(response: httpx.Response) -> int | None:
     """Return the response's Content-Length when it is a plain number, else None."""
     value = response.headers.get("Content-Length", "").strip()
     return int(value) if value.isdigit() else None
+
+
+def redirected_login(username: str, url: httpx.URL) -> LoginError:
+    """The error of a login that was (or would be) followed to ``url``, another origin than the service."""
+    return LoginError(
+        f"login as {username!r} was redirected to {safe_url(url)}, another origin than the service; not following it",
+        username=username,
+    )
+
+
+def too_large_login(username: str, status_code: int) -> LoginError:
+    """The error of a login answered with more than `MAX_LOGIN_RESPONSE_BYTES`: not a token."""
+    return LoginError(
+        f"login as {username!r} answered HTTP {status_code} with a body of more than "
+        f"{MAX_LOGIN_RESPONSE_BYTES} bytes: not a token",
+        username=username,
+        status_code=status_code,
+    )
+
+
+def screen_login_response(
+    response: httpx.Response, service_origin: tuple[str, bytes, int | None], *, username: str
+) -> LoginError | None:
+    """Cap what will be read of a login answer; the error when it cannot hold the service's token.
+
+    An answer from another origin (a followed redirect) or declaring more than the cap is refused
+    without reading a byte of it: not here, nor by httpx before it sends the next request (after a
+    failed advisory refresh the call goes on with the current token).
+    """
+    # Whatever it declares, the body is read up to the bound and no further (see `CappedStream`).
+    capped = CappedStream(response.stream, MAX_LOGIN_RESPONSE_BYTES)
+    response.stream = capped
+    if origin(response.url) != service_origin:
+        capped.refuse()
+        return redirected_login(username, response.url)
+    declared = declared_length(response)
+    if declared is not None and declared > MAX_LOGIN_RESPONSE_BYTES:
+        capped.refuse()
+        return too_large_login(username, response.status_code)
+    return None
+
+
+_TIMEOUT_PHASES = ("connect", "read", "write", "pool")
+
+
+def login_timeout_extension(inherited: object, bound: float) -> dict[str, float]:
+    """The login request's timeout extension: each phase the client's value, at most ``bound``."""
+    phases = cast("dict[str, object]", inherited) if isinstance(inherited, dict) else {}
+    result: dict[str, float] = {}
+    for phase in _TIMEOUT_PHASES:
+        value = phases.get(phase)
+        result[phase] = bound if not isinstance(value, int | float) else min(float(value), bound)
+    return result
 
 
 def _token_from_body(response: httpx.Response) -> str | None:

@@ -14,21 +14,23 @@ import math
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
-from typing import cast
 
 import httpx
 
+from ._attempts import LoginAttempts, interruption
 from ._credentials import Credentials
 from ._errors import AuthError, InsecureTransportError, LoginError, TokenRejectedError, UnreplayableRequestError
 from ._fork import renew_after_fork
 from ._login import (
-    MAX_LOGIN_RESPONSE_BYTES,
     MAX_TOKEN_LENGTH,
     CappedStream,
     LoginCall,
-    declared_length,
     is_header_safe,
+    login_timeout_extension,
     read_login_response,
+    redirected_login,
+    screen_login_response,
+    too_large_login,
 )
 from ._redaction import SecretRedactionFilter, fingerprint
 from ._state import LifecycleStats, Need, TokenState
@@ -55,28 +57,6 @@ LOGIN_TIMEOUT_SECONDS = 10.0
 #: Seconds after a failed login during which no caller of the lifecycle tries again: each one gets
 #: the remembered `LoginError` at once (a crash-looping pool must not hammer the login endpoint).
 LOGIN_FAILURE_BACKOFF_SECONDS = 5.0
-
-_TIMEOUT_PHASES = ("connect", "read", "write", "pool")
-
-
-def _login_timeout(inherited: object, bound: float) -> dict[str, float]:
-    """The login request's timeout extension: each phase the client's value, at most ``bound``."""
-    phases = cast("dict[str, object]", inherited) if isinstance(inherited, dict) else {}
-    result: dict[str, float] = {}
-    for phase in _TIMEOUT_PHASES:
-        value = phases.get(phase)
-        result[phase] = bound if not isinstance(value, int | float) else min(float(value), bound)
-    return result
-
-
-def _interruption(exit_: BaseException) -> BaseException | None:
-    """The exception that closed the flow mid-login (the context of the GeneratorExit), if any."""
-    cause = exit_.__context__
-    for _ in range(8):  # a short chain: GeneratorExit of the driver, then the one of the steps
-        if not isinstance(cause, GeneratorExit):
-            return cause
-        cause = cause.__context__
-    return None
 
 
 def _is_replayable(request: httpx.Request) -> bool:
@@ -141,12 +121,8 @@ class TokenKeeper:
         self._state: TokenState | None = None
         self._login_timeout = login_timeout
         self._login_wait = login_wait
-        self._login_backoff = login_backoff
-        # Logins finished so far (success or failure), and the last failure: (its number, the error,
-        # when on ``clock``). Callers that waited on an attempt share its failure; later ones get it
-        # until the back-off has passed.
-        self._attempts = 0
-        self._failure: tuple[int, LoginError, float] | None = None
+        # Callers that waited on a login share its failure; later ones get it until the back-off has passed.
+        self._attempts = LoginAttempts(clock=clock, backoff=login_backoff)
         if token is not None:
             # A static token's lifetime is unknown: never refreshed early, only replaced after a rejection.
             self._state = TokenState(token=token, obtained_at=clock(), expires_at=math.inf)
@@ -170,31 +146,24 @@ class TokenKeeper:
             if self._state is not None:
                 self._rejected.append(self._state.token)  # and never take it back from the store
             self._state = None
-            self._failure = None  # and the next request logs in, even inside a back-off
+        self._attempts.forget_failure()  # and the next request logs in, even inside a back-off
+
+    @property
+    def _username(self) -> str:
+        return "" if self._credentials is None else self._credentials.username
 
     @property
     def attempts(self) -> int:
         """How many logins have finished (failed or not): a caller notes it before waiting on the lock."""
-        return self._attempts
+        return self._attempts.finished
 
     def check_failure(self, seen: int) -> None:
-        """Raise the last login failure instead of a new login, when it applies to this caller.
-
-        It applies when the failed attempt finished after the caller noted ``seen`` (the caller
-        waited on it), or when it is younger than the back-off. Each caller gets its own instance.
-        """
-        with self._state_lock:
-            failure = self._failure
-        if failure is None:
-            return
-        attempt, error, at = failure
-        if attempt > seen or self._clock() - at < self._login_backoff:
-            raise LoginError(error.args[0], username=error.username, status_code=error.status_code)
+        """Raise the last login failure instead of a new login, when it applies (see `LoginAttempts`)."""
+        self._attempts.raise_failure(seen)
 
     def backing_off(self) -> bool:
         """Tell whether a login failed less than the back-off ago (an advisory refresh then waits)."""
-        failure = self._failure
-        return failure is not None and self._clock() - failure[2] < self._login_backoff
+        return self._attempts.backing_off()
 
     def gave_up_waiting(self) -> LoginError:
         """The error of a caller that waited longer than ``login_wait`` for another caller's login."""
@@ -206,18 +175,16 @@ class TokenKeeper:
         )
 
     def _record_failure(self, error: LoginError, *, back_off: bool = True) -> None:
+        self._attempts.failed(error, back_off=back_off)
         with self._state_lock:
-            self._attempts += 1
-            self._failure = (self._attempts, error, self._clock() if back_off else -math.inf)
             self._counts["failed_logins"] += 1
 
     def login_interrupted(self, exit_: BaseException) -> None:
         """The flow was closed mid-login (a timeout, a reset, a raising hook): fail the callers waiting on it."""
-        cause = _interruption(exit_)
+        cause = interruption(exit_)
         if (cause is not None and not isinstance(cause, Exception)) or self._credentials is None:
             return  # a cancelled task, a KeyboardInterrupt: the callers that waited try for themselves
-        failure = self._failure
-        if failure is not None and failure[1] is cause:
+        if self._attempts.is_last_failure(cause):
             return  # a refusal the lifecycle raised itself (a login redirected elsewhere): recorded already
         username = self._credentials.username
         reason = "interrupted" if cause is None else type(cause).__name__
@@ -299,7 +266,7 @@ class TokenKeeper:
             extensions={
                 **{name: request.extensions[name] for name in LOGIN_INHERITED_EXTENSIONS if name in request.extensions},
                 LOGIN_EXTENSION: True,
-                "timeout": _login_timeout(request.extensions.get("timeout"), self._login_timeout),
+                "timeout": login_timeout_extension(request.extensions.get("timeout"), self._login_timeout),
             },
         )
         self._require_secure(login_request.url, "credentials")
@@ -349,43 +316,13 @@ class TokenKeeper:
 
     def login_redirected(self, url: httpx.URL) -> LoginError:
         """The error for a login that httpx would follow to another origin (counted and logged)."""
-        username = "" if self._credentials is None else self._credentials.username
-        return self._login_failed(
-            LoginError(
-                f"login as {username!r} was redirected to {safe_url(url)}, another origin than the service; "
-                "not following it",
-                username=username,
-            )
-        )
+        return self._login_failed(redirected_login(self._username, url))
 
     def check_login_response(self, response: httpx.Response) -> None:
-        """Refuse a login answered by another origin or too big to be a token; cap what is read of it.
-
-        A refused answer is never read: not here, nor by httpx before it sends the next request (after a
-        failed advisory refresh the call goes on with the current token).
-        """
-        # Whatever it declares, the body is read up to the bound and no further (see `finish_login`).
-        capped = CappedStream(response.stream, MAX_LOGIN_RESPONSE_BYTES)
-        response.stream = capped
-        if origin(response.url) != self._origin:
-            # A followed redirect: whatever that origin says is not the service's token.
-            capped.refuse()
-            raise self.login_redirected(response.url)
-        declared = declared_length(response)
-        if declared is not None and declared > MAX_LOGIN_RESPONSE_BYTES:
-            capped.refuse()  # not a byte of it read
-            raise self._too_large(response)
-
-    def _too_large(self, response: httpx.Response) -> LoginError:
-        username = "" if self._credentials is None else self._credentials.username
-        return self._login_failed(
-            LoginError(
-                f"login as {username!r} answered HTTP {response.status_code} with a body of more than "
-                f"{MAX_LOGIN_RESPONSE_BYTES} bytes: not a token",
-                username=username,
-                status_code=response.status_code,
-            )
-        )
+        """Refuse a login answered by another origin or too big to be a token (see `screen_login_response`)."""
+        refusal = screen_login_response(response, self._origin, username=self._username)
+        if refusal is not None:
+            raise self._login_failed(refusal)
 
     def answered_by_service(self, response: httpx.Response) -> bool:
         """Whether ``response`` comes from the service: a 401 of another origin says nothing of the token."""
@@ -412,7 +349,8 @@ class TokenKeeper:
             raise AuthError("no credentials to log in with")  # unreachable: begin_refresh checked first
         username = self._credentials.username
         if isinstance(response.stream, CappedStream) and response.stream.exceeded:
-            raise self._too_large(response)  # the body was cut short at the bound: not parsed
+            # The body was cut short at the bound: not parsed.
+            raise self._login_failed(too_large_login(username, response.status_code))
         try:
             result = read_login_response(self._login, response, username=username)
         except LoginError as exc:
@@ -426,8 +364,7 @@ class TokenKeeper:
         state = TokenState(token=result.token, obtained_at=now, expires_at=now + lifetime)
         with self._state_lock:
             self._state = state
-            self._attempts += 1
-            self._failure = None
+            self._attempts.succeeded()
             self._counts["logins"] += 1
             if current is not None and rejected is None and need is not Need.NOTHING:
                 self._counts["proactive_refreshes"] += 1

@@ -10,15 +10,18 @@ One concern per module, in the order they build on each other:
 - ``_errors``       the exceptions (catch `AuthError`)
 - ``_values``       the base of the frozen value types, whose reprs never show a secret
 - ``_urls``         joining URLs, the loopback rule, URLs safe to log
-- ``_fork``          fresh locks in a forked child (``os.register_at_fork``)
+- ``_fork``         fresh locks in a forked child (``os.register_at_fork``)
 - ``_redaction``    token fingerprints and the log filter that hides secrets
 - ``_credentials``  user name and password
 - ``_state``        a token's lifetime and the refresh windows (pure values)
 - ``_login``        the login operation as data: its request, its response
 - ``_stores``       where a token lives between logins (memory, or a file shared by processes)
 - ``_retry``        retries of service-limit answers (503), at the transport layer
+- ``_attempts``     finished logins and the last failure: what waiting callers share, the back-off
 - ``_keeper``       the token of one lifecycle and every decision about it
 - ``_flow``         the one sequence of those decisions, as steps, for the sync and the async flow
+- ``_hooks``        event hooks: secrets never follow a redirect; your hooks skip the replayed 401
+- ``_locks``        bounded waits for a lock, for both drivers
 - ``_auth``         `TokenLifecycle`, the ``httpx.Auth`` that drives the steps
 
 Import from the package, not from its modules: the names below are the public ones.
