@@ -17,9 +17,10 @@ import httpx
 import pytest
 import token_lifecycle
 from synthetic_classic_client import AuthenticatedClient, Credentials, LoginError
-from token_lifecycle import MANDATORY_REFRESH_SECONDS, LoginCall, TokenLifecycle
+from token_lifecycle import MANDATORY_REFRESH_SECONDS, TokenLifecycle
 
 from tests.fault_server import Action, FaultServer, Garbage, Reply, Seen, serving
+from tests.unit.lifecycle._support import query_login
 
 USERNAME, PASSWORD = "alice", "pw-untrusted-0077"
 TEN_MB = 10 * 1024 * 1024
@@ -128,15 +129,7 @@ def test_a_login_redirected_to_another_origin_is_not_followed(elsewhere: FaultSe
 
 def test_without_the_guard_the_other_origins_answer_is_still_not_the_token(elsewhere: FaultServer) -> None:
     """A bare httpx client (no event hooks) follows the redirect; its answer is refused all the same."""
-    login = LoginCall(
-        method="GET",
-        path="/login",
-        username_in="query",
-        username_name="user",
-        password_in="query",
-        password_name="password",
-        token_from="body",
-    )
+    login = query_login()
     with serving(_service(lambda _seen: Reply(307, b"", {"Location": f"{elsewhere.url}/token"}))) as server:
         lifecycle = TokenLifecycle(
             base_url=server.url,

@@ -25,25 +25,17 @@ from token_lifecycle import (
     LOGIN_TIMEOUT_SECONDS,
     Credentials,
     FileTokenStore,
-    LoginCall,
     LoginError,
     TokenLifecycle,
 )
 
 from tests.fault_server import FaultServer, Hang, Reply, Seen
+from tests.unit.lifecycle._support import query_login
 
 RUNTIME = Path(__file__).resolve().parents[3] / "templates" / "runtime"
 ROOT = Path(__file__).resolve().parents[3]
 
-LOGIN = LoginCall(
-    method="POST",
-    path="/login",
-    username_in="form",
-    username_name="user",
-    password_in="form",
-    password_name="password",
-    token_from="body",
-)
+LOGIN = query_login(method="POST", username_in="form", password_in="form")
 #: Small bounds: the tests never wait for a production-sized timeout.
 LOGIN_TIMEOUT = 0.2
 LOGIN_WAIT = 0.6

@@ -8,19 +8,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from token_lifecycle import LOGIN_FAILURE_BACKOFF_SECONDS, Credentials, LoginCall, LoginError, TokenLifecycle
+from token_lifecycle import LOGIN_FAILURE_BACKOFF_SECONDS, Credentials, LoginError, TokenLifecycle
 
 from tests.fault_server import FaultServer, Reply, Seen
+from tests.unit.lifecycle._support import query_login
 
-LOGIN = LoginCall(
-    method="POST",
-    path="/login",
-    username_in="form",
-    username_name="user",
-    password_in="form",
-    password_name="password",
-    token_from="body",
-)
+LOGIN = query_login(method="POST", username_in="form", password_in="form")
 LIFETIME = 3600.0
 
 

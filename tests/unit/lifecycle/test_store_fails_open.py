@@ -25,9 +25,10 @@ from typing import Any, cast
 
 import httpx
 import pytest
-from token_lifecycle import Credentials, FileTokenStore, LoginCall, TokenLifecycle
+from token_lifecycle import Credentials, FileTokenStore, TokenLifecycle
 
 from tests.fault_server import FaultServer, Reply, Seen
+from tests.unit.lifecycle._support import query_login
 
 ROOT = Path(__file__).resolve().parents[3]
 USERNAME, PASSWORD = "alice", "pw-fail-open-0042"
@@ -52,15 +53,7 @@ def _service() -> FaultServer:
 
 
 def _lifecycle(url: str, store: FileTokenStore) -> TokenLifecycle:
-    login = LoginCall(
-        method="GET",
-        path="/login",
-        username_in="query",
-        username_name="user",
-        password_in="query",
-        password_name="password",
-        token_from="body",
-    )
+    login = query_login()
     return TokenLifecycle(
         base_url=url,
         login=login,
