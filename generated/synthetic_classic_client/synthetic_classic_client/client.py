@@ -8,12 +8,10 @@ longer valid, logs in again and replays the request once. 503 "service limit" an
 retried with backoff by a transport layer. See ``_token_lifecycle`` for the machinery.
 """
 
-import os
 import ssl
 import time
-import weakref
 from collections.abc import Callable
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 import httpx
 
@@ -21,12 +19,14 @@ from ._token_lifecycle import (
     LOGIN_FAILURE_BACKOFF_SECONDS,
     LOGIN_TIMEOUT_SECONDS,
     AsyncRetryTransport,
+    BuiltClients,
     Credentials,
     LoginCall,
     RetryPolicy,
     RetryTransport,
     TokenLifecycle,
     TokenStore,
+    after_fork_in_child,
 )
 
 LOGIN: LoginCall | None = LoginCall(
@@ -69,22 +69,6 @@ _TRANSPORT_OPTIONS = ("cert", "http1", "http2", "limits", "trust_env", "proxy", 
 """httpx_args that configure the connection pool, passed to the transport the retry layer wraps."""
 
 
-_HttpxClient = TypeVar("_HttpxClient", httpx.Client, httpx.AsyncClient)
-
-_BUILT: "weakref.WeakSet[httpx.Client | httpx.AsyncClient]" = weakref.WeakSet()
-"""The httpx clients built here (not those given to set_httpx_client): a forked child drops them."""
-
-
-def _running_loop() -> Any:
-    """The running asyncio event loop, or None outside one."""
-    import asyncio  # here: only async users pay for importing asyncio
-
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
 def _transport_options(httpx_args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split httpx_args into (transport options, client options)."""
     transport = {k: v for k, v in httpx_args.items() if k in _TRANSPORT_OPTIONS}
@@ -110,7 +94,7 @@ class Client:
     __slots__ = (
         "__weakref__",
         "_async_client",
-        "_async_loop",
+        "_built",
         "_base_url",
         "_client",
         "_cookies",
@@ -144,8 +128,9 @@ class Client:
         self._httpx_args: dict[str, Any] = {} if httpx_args is None else dict(httpx_args)
         self._client: httpx.Client | None = None
         self._async_client: httpx.AsyncClient | None = None
-        # The event loop the AsyncClient built here belongs to (its pooled connections do).
-        self._async_loop: weakref.ref[Any] | None = None
+        # Which of the two the client built itself: rebuilt on a new event loop, dropped by a forked child.
+        self._built = BuiltClients()
+        after_fork_in_child(self, Client._forget_built_clients)
 
     def __repr__(self) -> str:
         # Header, cookie and httpx_args values can hold secrets: only the base URL is shown.
@@ -211,7 +196,7 @@ class Client:
     def get_httpx_client(self) -> httpx.Client:
         """The underlying httpx.Client, built on first use."""
         if self._client is None:
-            self._client = self._built(httpx.Client(**self._client_options()))
+            self._client = self._built.built(httpx.Client(**self._client_options()))
         return self._client
 
     def __enter__(self) -> Self:
@@ -230,53 +215,20 @@ class Client:
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """The underlying httpx.AsyncClient, built on first use and again on each new event loop."""
-        if self._async_client is None or not self._async_client_fits_loop():
-            self._async_client = self._built(httpx.AsyncClient(**self._client_options()))
+        if self._async_client is None or not self._built.fits_running_loop(self._async_client):
+            self._async_client = self._built.built(httpx.AsyncClient(**self._client_options()))
         return self._async_client
 
-    def _async_client_fits_loop(self) -> bool:
-        """Whether the AsyncClient may serve the running event loop (binding it to that loop).
-
-        httpx's pooled connections belong to the event loop that opened them: on another loop (a
-        second ``asyncio.run()``) they fail with "Event loop is closed". An AsyncClient built here is
-        then replaced by a new one; the old one is dropped, not closed (its loop may be gone). One
-        given to set_async_httpx_client is always used as it is.
-        """
-        if self._async_client not in _BUILT:
-            return True
-        loop = _running_loop()
-        if loop is None:
-            return True  # asked for outside a loop: bound by the first loop that uses it
-        if self._async_loop is None:
-            self._async_loop = weakref.ref(loop)
-            return True
-        return self._async_loop() is loop
-
-    def _built(self, client: _HttpxClient) -> _HttpxClient:
-        """Remember ``client`` as built here: a forked child drops it (see `_forget_pools_after_fork`)."""
-        _BUILT.add(client)
-        _POOLED.add(self)
-        if isinstance(client, httpx.AsyncClient):
-            loop = _running_loop()  # None outside a loop: bound by the first event loop that uses it
-            self._async_loop = None if loop is None else weakref.ref(loop)
-        return client
-
-    @staticmethod
-    def _forget_pools_after_fork() -> None:
+    def _forget_built_clients(self) -> None:
         """In a forked child: drop the httpx clients built here, so the child opens its own connections.
 
-        Their pooled sockets are shared with the parent: a child reading from one would take the
-        parent's answers and the other way round. Nothing is closed (closing could write to the
-        parent's connections or wait on a pool lock a parent thread held at fork): the child's copies
-        of the sockets go with the garbage collector, and the next call builds a fresh pool. Clients
-        given to set_httpx_client / set_async_httpx_client are yours and stay.
+        Their pooled sockets are shared with the parent (see the runtime's ``_pools``): the next call
+        builds a fresh pool. Clients given to set_httpx_client / set_async_httpx_client are yours and stay.
         """
-        for owner in list(_POOLED):
-            if owner._client in _BUILT:
-                owner._client = None
-            if owner._async_client in _BUILT:
-                owner._async_client = None
-        _POOLED.clear()
+        if self._built.owns(self._client):
+            self._client = None
+        if self._built.owns(self._async_client):
+            self._async_client = None
 
     async def __aenter__(self) -> Self:
         """Enter the underlying httpx.AsyncClient's context (it cannot be entered twice)."""
@@ -426,7 +378,7 @@ class AuthenticatedClient(Client):
         if self._client is None:
             transport_options, options = _transport_options(self._client_options())
             inner = options.pop("transport", None) or httpx.HTTPTransport(verify=options["verify"], **transport_options)
-            self._client = self._built(
+            self._client = self._built.built(
                 httpx.Client(
                     auth=self._lifecycle,
                     transport=RetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
@@ -439,12 +391,12 @@ class AuthenticatedClient(Client):
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """The underlying httpx.AsyncClient with the token lifecycle and the retry layer, built on first use
         and again on each new event loop (see `Client.get_async_httpx_client`)."""
-        if self._async_client is None or not self._async_client_fits_loop():
+        if self._async_client is None or not self._built.fits_running_loop(self._async_client):
             transport_options, options = _transport_options(self._client_options())
             inner = options.pop("transport", None) or httpx.AsyncHTTPTransport(
                 verify=options["verify"], **transport_options
             )
-            self._async_client = self._built(
+            self._async_client = self._built.built(
                 httpx.AsyncClient(
                     auth=self._lifecycle,
                     transport=AsyncRetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
@@ -453,12 +405,3 @@ class AuthenticatedClient(Client):
                 )
             )
         return self._async_client
-
-
-_POOLED: "weakref.WeakSet[Client]" = weakref.WeakSet()
-"""The clients that built an httpx client: where a forked child looks for pools to drop."""
-
-if hasattr(os, "register_at_fork"):  # absent where there is no fork (Windows)
-    # A forked child (a pre-fork server's worker, multiprocessing's "fork") keeps the token but opens
-    # its own connections; the token lifecycle renews its locks itself.
-    os.register_at_fork(after_in_child=Client._forget_pools_after_fork)  # pyright: ignore[reportPrivateUsage]

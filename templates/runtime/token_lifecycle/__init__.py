@@ -15,6 +15,7 @@ One concern per module, in the order they build on each other:
 - ``_state``        a token's lifetime and the refresh windows (pure values)
 - ``_login``        the login operation as data: its request, its response
 - ``_stores``       where a token lives between logins (memory, or a file shared by processes)
+- ``_pools``        the httpx clients a generated client built: one per event loop, none across a fork
 - ``_retry``        retries of service-limit answers (503), at the transport layer
 - ``_attempts``     finished logins and the last failure: what waiting callers share, the back-off
 - ``_keeper``       the token of one lifecycle and every decision about it
@@ -45,8 +46,10 @@ from ._errors import (
     TokenRejectedError,
     UnreplayableRequestError,
 )
+from ._fork import after_fork_in_child
 from ._keeper import LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS
 from ._login import LoginCall, LoginResult, login_secrets, read_login_response, resolve_json_pointer
+from ._pools import BuiltClients
 from ._redaction import (
     MAX_REMEMBERED_TOKENS,
     SecretRedactionFilter,
@@ -87,6 +90,7 @@ __all__ = [
     "STORE_LOCK_POLL_SECONDS",
     "AsyncRetryTransport",
     "AuthError",
+    "BuiltClients",
     "Credentials",
     "CredentialsError",
     "FileTokenStore",
@@ -106,6 +110,7 @@ __all__ = [
     "TokenState",
     "TokenStore",
     "UnreplayableRequestError",
+    "after_fork_in_child",
     "fingerprint",
     "install_redaction_filter",
     "login_secrets",
