@@ -94,8 +94,8 @@ class Client:
     __slots__ = (
         "__weakref__",
         "_async_client",
-        "_built",
         "_base_url",
+        "_built",
         "_client",
         "_cookies",
         "_follow_redirects",
