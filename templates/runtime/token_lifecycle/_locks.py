@@ -75,14 +75,13 @@ async def async_held(lock: asyncio.Lock, *, blocking: bool, deadline: float = ma
             got = False
         else:
             got = True
-        if not got:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            lock.release()
+    else:
+        await lock.acquire()  # a free lock is taken without suspending; a busy one is waited for
+        got = True
+    if not got:
+        yield False
         return
-    # With the lock free, acquire() returns without suspending: a non-blocking acquire.
-    async with lock:
+    try:
         yield True
+    finally:
+        lock.release()
