@@ -16,7 +16,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -229,22 +229,32 @@ def _login_hangs_first(server: FaultServer) -> Callable[[Seen], Reply | Hang]:
     return script
 
 
+@contextlib.contextmanager
+def _peer_process(server: FaultServer, path: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Another process sharing the token file ``path``, its login hanging on ``server``; killed at the end."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(RUNTIME), os.environ.get("PYTHONPATH", "")])}
+    with log.open("wb") as stderr:
+        peer = subprocess.Popen(
+            [sys.executable, "-c", _PEER, server.url, str(path)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        yield peer
+    finally:
+        peer.kill()
+        peer.wait(SLACK)
+
+
 def test_a_process_stops_waiting_for_a_hung_peers_store_lock_and_logs_in(tmp_path: Path) -> None:
     """Two processes share a token file; the first one's login hangs; the second logs in by itself in time."""
     path = tmp_path / "token.json"
     with FaultServer(lambda seen: Reply(200, b"ok")) as server:
         server.script(_login_hangs_first(server))
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(RUNTIME), os.environ.get("PYTHONPATH", "")])}
         log = tmp_path / "peer.log"
-        with log.open("wb") as stderr:
-            peer = subprocess.Popen(
-                [sys.executable, "-c", _PEER, server.url, str(path)],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
-        try:
+        with _peer_process(server, path, log) as peer:
             _wait_until(lambda: server.count("/login") == 1 or peer.poll() is not None, bound=30.0)
             assert peer.poll() is None, log.read_text()
             store = FileTokenStore(path)
@@ -255,9 +265,6 @@ def test_a_process_stops_waiting_for_a_hung_peers_store_lock_and_logs_in(tmp_pat
                 outcomes, longest = _run_threads(
                     1, lambda: client.get(f"{server.url}/items"), bound=LOGIN_WAIT + LOGIN_TIMEOUT + SLACK
                 )
-        finally:
-            peer.kill()
-            peer.wait(SLACK)
     response = outcomes[0]
     assert isinstance(response, httpx.Response), response
     assert response.status_code == 200
@@ -311,17 +318,8 @@ async def test_an_async_process_stops_waiting_for_a_hung_peers_store_lock(tmp_pa
     path = tmp_path / "token.json"
     with FaultServer(lambda seen: Reply(200, b"ok")) as server:
         server.script(_login_hangs_first(server))
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(RUNTIME), os.environ.get("PYTHONPATH", "")])}
         log = tmp_path / "peer.log"
-        with log.open("wb") as stderr:
-            peer = subprocess.Popen(
-                [sys.executable, "-c", _PEER, server.url, str(path)],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
-        try:
+        with _peer_process(server, path, log) as peer:
             await asyncio.wait_for(
                 _async_wait_until(lambda: server.count("/login") == 1 or peer.poll() is not None), 30.0
             )
@@ -331,9 +329,6 @@ async def test_an_async_process_stops_waiting_for_a_hung_peers_store_lock(tmp_pa
                 started = time.monotonic()
                 response = await asyncio.wait_for(client.get(f"{server.url}/items"), LOGIN_WAIT + LOGIN_TIMEOUT + SLACK)
                 elapsed = time.monotonic() - started
-        finally:
-            peer.kill()
-            peer.wait(SLACK)
     assert response.request.headers["Authorization"] == "Bearer tok-of-the-second-process"
     assert LOGIN_WAIT <= elapsed < LOGIN_WAIT + LOGIN_TIMEOUT + SLACK
     assert server.count("/login") == 2
