@@ -60,6 +60,10 @@ class LoginOperation:
     password: CredentialField
     constants: tuple[tuple[str, str], ...]
 
+    def is_endpoint(self, method: str, path: str) -> bool:
+        """Whether the endpoint ``method path`` of the document is this login operation."""
+        return method.lower() == self.method.lower() and path == self.path
+
 
 @attrs.frozen
 class TokenLifecycleSpec:

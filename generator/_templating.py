@@ -13,6 +13,7 @@ from typing import Any, cast
 from jinja2 import Environment, pass_environment
 from jinja2.filters import do_wordwrap
 from openapi_python_client import Project, strings
+from openapi_python_client.parser.openapi import Endpoint
 from openapi_python_client.schema.untrusted_string import UntrustedString
 
 from ._lifecycle import TokenLifecycleSpec
@@ -30,6 +31,14 @@ def render_templates(model: Model, lifecycle: TokenLifecycleSpec | None, templat
     # Jinja types its globals by the defaults it ships; any value is valid there.
     cast(Any, project.env.globals).update(bearer_lifecycle=lifecycle, runtime_package=RUNTIME_PACKAGE)
     project.env.filters.update(pyrepr=repr, **_memoised_filters())
+
+    def is_login_operation(endpoint: Endpoint) -> bool:
+        """``endpoint is login_operation``: the spec's login, whose password its module redacts from logs."""
+        return lifecycle is not None and lifecycle.login.is_endpoint(
+            endpoint.method, endpoint.path.get_untrusted_value()
+        )
+
+    cast(Any, project.env.tests)["login_operation"] = is_login_operation
     errors = guarded(model.display, project.build)
     return [errors] if isinstance(errors, Problem) else problems_from(model.display, errors, model.document)
 
