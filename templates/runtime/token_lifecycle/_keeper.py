@@ -377,7 +377,7 @@ class TokenKeeper:
             if isinstance(response.stream, CappedStream) and response.stream.exceeded:
                 # The body was cut short at the bound: not parsed.
                 raise too_large_login(username, response.status_code)
-            result = read_login_response(self._login, response, username=username)
+            result = read_login_response(self._login, response, username=username, redact=self._redaction.redact)
         except LoginError as exc:
             exc.args = tuple(self._redaction.redact(arg) if isinstance(arg, str) else arg for arg in exc.args)
             if refreshing:
