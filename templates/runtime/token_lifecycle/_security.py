@@ -19,13 +19,14 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, cast
 
 import httpx
 
 from ._auth import DEFAULT_INVALID_ON, DEFAULT_LOGGER_NAME, TokenLifecycle
 from ._credentials import ClientCredentials, Credentials, basic_authorization
 from ._errors import MissingCredentialsError
+from ._fork import renew_after_fork
 from ._hooks import AsyncEventHook, EventHook
 from ._keeper import LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS
 from ._login import LoginCall
@@ -135,7 +136,8 @@ class SecurityAuth(httpx.Auth):
         self._origin = origin(httpx.URL(base_url))
         self._what_to_pass = dict(what_to_pass)
         self._plans: dict[Requirements, _Plan] = {}
-        self._plans_lock = threading.Lock()
+        self._plans_lock = threading.Lock()  # guards growing _plans; never held across I/O or a yield
+        renew_after_fork(self, _plans_lock=threading.Lock)
 
     def __repr__(self) -> str:
         return f"<SecurityAuth schemes={sorted(self.lifecycles)!r}>"
@@ -248,8 +250,13 @@ class SecurityAuth(httpx.Auth):
         )
 
     def _requirements(self, request: httpx.Request) -> Requirements:
-        requirements: Requirements | None = request.extensions.get(SECURITY_EXTENSION)
-        return self._default if requirements is None else requirements
+        requirements: object = request.extensions.get(SECURITY_EXTENSION)
+        if requirements is None:
+            return self._default
+        if type(requirements) is tuple:
+            return cast("Requirements", requirements)  # what generated endpoints set
+        # Lists from code of the user's own: the same requirements, in the hashable form of the cache.
+        return tuple(tuple(requirement) for requirement in cast("Iterable[Iterable[str]]", requirements))
 
     def _prepare(self, request: httpx.Request) -> TokenLifecycle | None:
         """Apply the static credentials of the chosen requirement; the lifecycle to drive, if any."""

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from token_lifecycle import (
     SECURITY_EXTENSION,
+    AuthError,
     ClientCredentials,
     Credentials,
     LoginCall,
@@ -226,3 +227,27 @@ async def test_the_async_flow_makes_the_same_choices() -> None:
     assert first.request.headers["Authorization"] == "Bearer at-1"
     assert second.request.url.params["api_key"] == "q-1"
     assert len(oauth.requests) == 3  # the token request, /a and /b
+
+
+def test_requirements_given_as_lists_mean_the_same() -> None:
+    api = Recorder()
+    auth = build(tokens={"query_key": "q-1"})
+    call(auth, api.transport(), requirements=[["oauth"], ["query_key"]])
+    assert api.requests[0].url.params["api_key"] == "q-1"
+
+
+def test_no_repr_shows_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = ClientCredentials(CLIENT_ID, CLIENT_SECRET)
+    auth = build(credentials=Credentials(USER, PASSWORD), oauth2_client=client, tokens={"header_key": "h-SECRET"})
+    texts = [repr(client), str(client), repr(auth), *(repr(lifecycle) for lifecycle in auth.lifecycles.values())]
+    assert "client_secret='***'" in repr(client)
+    for text in texts:
+        for secret in (CLIENT_SECRET, PASSWORD, "h-SECRET"):
+            assert secret not in text
+    monkeypatch.setenv("APP_ID", CLIENT_ID)
+    monkeypatch.setenv("APP_SECRET", CLIENT_SECRET)
+    assert ClientCredentials.from_env("APP_ID", "APP_SECRET") == client
+    monkeypatch.delenv("APP_SECRET")
+    with pytest.raises(AuthError, match="APP_SECRET") as raised:
+        ClientCredentials.from_env("APP_ID", "APP_SECRET")
+    assert CLIENT_ID not in str(raised.value)
