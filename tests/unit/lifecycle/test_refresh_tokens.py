@@ -144,3 +144,24 @@ def test_the_refresh_token_stays_in_memory_and_out_of_logs_and_reprs() -> None:
     assert "rt-1" not in stream.getvalue()
     assert "echo ***" in stream.getvalue()
     assert "rt-" not in repr(auth)
+
+
+@pytest.mark.parametrize("client_in", ["basic", "form"])
+def test_a_client_credentials_refresh_authenticates_the_client_where_its_grant_does(client_in: str) -> None:
+    oauth, clock = FakeOAuth(expires_in=LIFETIME, client_auth="basic" if client_in == "basic" else "body"), FakeClock()
+    auth = TokenLifecycle(
+        base_url=API,
+        login=LoginCall.oauth2_client_credentials(TOKEN_URL, client_in=client_in),  # type: ignore[arg-type]
+        credentials=ClientCredentials(CLIENT_ID, CLIENT_SECRET),
+        placement=TokenPlacement(),
+        lifetime=600.0,
+        clock=clock,
+        logger_name="tests.lifecycle.auth",
+    )
+    get(auth, oauth)
+    clock.advance(LIFETIME - 100)
+    assert get(auth, oauth).status_code == 200
+    refresh = oauth.token_requests()[1]
+    assert refresh["grant_type"] == "refresh_token"
+    assert ("client_secret" in refresh) == (client_in == "form")
+    assert auth.stats.token_refreshes == 1
