@@ -251,3 +251,28 @@ def test_no_repr_shows_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(AuthError, match="APP_SECRET") as raised:
         ClientCredentials.from_env("APP_ID", "APP_SECRET")
     assert CLIENT_ID not in str(raised.value)
+
+
+def test_token_never_serves_a_login_scheme_when_a_scheme_takes_a_token_as_is() -> None:
+    """An API key must not travel as an OAuth2 access token: with both kinds, token= is the key."""
+    api = Recorder()
+    auth = SecurityAuth.build(
+        schemes={"oauth": SCHEMES["oauth"], "header_key": SCHEMES["header_key"]},
+        default=(("oauth",), ("header_key",)),
+        base_url=API,
+        token="key-1",
+        clock=FakeClock(),
+    )
+    assert sorted(auth.lifecycles) == ["header_key"]
+    call(auth, api.transport())
+    assert api.requests[0].headers["X-API-Key"] == "key-1"
+    assert "Authorization" not in api.requests[0].headers
+
+
+def test_token_is_a_static_token_of_the_login_schemes_of_an_api_without_token_schemes() -> None:
+    api = Recorder()
+    auth = SecurityAuth.build(
+        schemes={"oauth": SCHEMES["oauth"]}, default=(("oauth",),), base_url=API, token="at-0", clock=FakeClock()
+    )
+    call(auth, api.transport())
+    assert api.requests[0].headers["Authorization"] == "Bearer at-0"
