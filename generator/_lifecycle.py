@@ -27,7 +27,7 @@ from ._jsonish import as_mapping, schema_errors
 from ._pointer import join_pointer
 from ._problems import Problem
 from ._requirements import HTTP_METHODS, operations, protected_operations, resolve_ref
-from ._scheme_model import CredentialField, CredentialLocation, LoginOperation, TokenSource
+from ._scheme_model import CredentialField, CredentialLocation, LoginOperation, SecurityModel, TokenSource
 
 __all__ = [
     "EXTENSION",
@@ -37,6 +37,7 @@ __all__ = [
     "LoginOperation",
     "TokenLifecycleSpec",
     "check_template",
+    "lifecycle_view",
     "protected_operations",
     "read_extension",
     "resolve_lifecycle",
@@ -247,8 +248,11 @@ def resolve_lifecycle(document: Mapping[str, Any], display: str) -> TokenLifecyc
     from ._security import resolve_security  # a cycle at import time: _security imports this module
 
     model = resolve_security(document, display)
-    if isinstance(model, list):
-        return model
+    return model if isinstance(model, list) else lifecycle_view(model)
+
+
+def lifecycle_view(model: SecurityModel) -> TokenLifecycleSpec | None:
+    """The first login scheme of ``model`` whose token travels in a header, as a :class:`TokenLifecycleSpec`."""
     for spec in model.login_schemes:
         if spec.kind != "login" or spec.login is None or spec.token is None or spec.placement.location != "header":
             continue
