@@ -84,6 +84,8 @@ class _Inferred:
     placement: Placement
     flow: Literal["password", "clientCredentials"] | None = None
     token_url: str | None = None
+    note: str | None = None
+    """A warning: what the client does differently from what the scheme means."""
 
 
 @attrs.frozen
@@ -120,14 +122,20 @@ def _token_url(document: Mapping[str, Any], raw: str) -> str:
     return resolved
 
 
-def _placement(name: str, scheme: Mapping[str, Any]) -> Placement | str:
+def _placement(scheme: Mapping[str, Any]) -> Placement | tuple[str, str]:
+    """Where the scheme's token travels, or (the field that is wrong, why)."""
     kind = scheme.get("type")
     if kind == "apiKey":
         location, key = scheme.get("in"), str(scheme.get("name", ""))
         if location not in ("header", "query", "cookie"):
-            return f"an apiKey scheme goes 'in' header, query or cookie, not {location!r}"
-        if not key or (location != "query" and not HEADER_NAME.fullmatch(key)):
-            return f"{key!r} is not a valid {location} name (an RFC 9110 token: letters, digits and !#$%&'*+.^_`|~-)"
+            return "in", f"an apiKey scheme goes 'in' header, query or cookie, not {location!r}"
+        if location == "query" and (not key or any(c.isspace() or c in ";=,&#" or not c.isprintable() for c in key)):
+            return "name", f"{key!r} is not a usable query parameter name (no spaces, control characters or ;=,&#)"
+        if location != "query" and not HEADER_NAME.fullmatch(key):
+            return (
+                "name",
+                f"{key!r} is not a valid {location} name (an RFC 9110 token: letters, digits, !#$%&'*+.^_`|~-)",
+            )
         return Placement(location, key, "{token}")
     if kind == "http":
         word = str(scheme.get("scheme", ""))
@@ -136,7 +144,7 @@ def _placement(name: str, scheme: Mapping[str, Any]) -> Placement | str:
         if word.lower() == "bearer" or not word:
             return Placement("header", "Authorization", "Bearer {token}")
         if not HEADER_NAME.fullmatch(word):
-            return f"the http scheme {word!r} is not an HTTP authentication scheme name (an RFC 9110 token)"
+            return "scheme", f"the http scheme {word!r} is not an HTTP authentication scheme name (an RFC 9110 token)"
         return Placement("header", "Authorization", word + " {token}")
     return Placement("header", "Authorization", "Bearer {token}")
 
@@ -153,12 +161,18 @@ def _infer(document: Mapping[str, Any], name: str, scheme: Mapping[str, Any]) ->
             join_pointer(pointer, "type"),
             f"unknown security scheme type {kind!r}; use apiKey, http, oauth2, openIdConnect or mutualTLS",
         )
-    placement = _placement(name, scheme)
-    if isinstance(placement, str):
-        field = "scheme" if kind == "http" else "name"
-        return Problem("", join_pointer(pointer, field), placement)
+    placement = _placement(scheme)
+    if isinstance(placement, tuple):
+        return Problem("", join_pointer(pointer, placement[0]), placement[1])
     if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
         return _Inferred("basic", placement)
+    word = str(scheme.get("scheme", "bearer"))
+    if kind == "http" and word.lower() != "bearer":
+        note = (
+            f"the http scheme {word!r} is not bearer or basic: the client sends a token it is given as "
+            f"'Authorization: {word} <token>' and does not run the scheme's own exchange"
+        )
+        return _Inferred("token", placement, note=note)
     if kind != "oauth2":
         return _Inferred("token", placement)
     flows = as_mapping(scheme.get("flows"))
@@ -226,7 +240,12 @@ def _spec(
         if isinstance(read, list):
             return read
         overrides = read
-    return _merge(document, display, name, scheme, inferred, overrides, scopes, base)
+    merged = _merge(document, display, name, scheme, inferred, overrides, scopes, base)
+    if isinstance(merged, list) or inferred.note is None:
+        return merged
+    return attrs.evolve(
+        merged, warnings=(Problem(display, join_pointer(pointer, "scheme"), inferred.note, Severity.WARNING),)
+    )
 
 
 def _merge(

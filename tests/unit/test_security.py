@@ -91,6 +91,16 @@ def test_token_schemes_send_the_token_where_the_scheme_says(scheme: dict[str, An
     assert (spec.kind, spec.placement, spec.login, spec.token) == ("token", placement, None, None)
 
 
+def test_other_http_schemes_send_a_given_token_with_a_warning() -> None:
+    """An http scheme other than bearer or basic sends '<scheme> <token>', and says it runs no exchange."""
+    model = _model(_document({"s": {"type": "http", "scheme": "Digest"}}, [{"s": []}], a={}))
+    (spec,) = model.schemes
+    assert (spec.kind, spec.placement.template) == ("token", "Digest {token}")
+    (warning,) = model.warnings
+    assert warning.pointer == "/components/securitySchemes/s/scheme"
+    assert "does not run the scheme's own exchange" in warning.message
+
+
 def test_http_basic_is_kind_basic() -> None:
     """http basic takes a user name and password and sends them as HTTP Basic."""
     spec = _only(_document({"b": BASIC}, [{"b": []}], a={}))
@@ -331,7 +341,9 @@ def test_login_without_token_on_a_plain_scheme_says_what_is_required() -> None:
     ("scheme", "pointer", "words"),
     [
         ({"type": "apiKey", "in": "header", "name": "X Key"}, "/name", "RFC 9110 token"),
-        ({"type": "apiKey", "in": "body", "name": "k"}, "/name", "header, query or cookie"),
+        ({"type": "apiKey", "in": "body", "name": "k"}, "/in", "header, query or cookie"),
+        ({"type": "apiKey", "in": "query", "name": "a&b"}, "/name", "not a usable query parameter name"),
+        ({"type": "apiKey", "in": "cookie", "name": "a=b"}, "/name", "RFC 9110 token"),
         ({"type": "oauth2", "flows": {}}, "/flows", "needs a flow"),
         ({"type": "oauth2", "flows": {"password": {"scopes": {}}}}, "/flows/password/tokenUrl", "tokenUrl"),
         ({"type": "kerberos"}, "/type", "unknown security scheme type"),
