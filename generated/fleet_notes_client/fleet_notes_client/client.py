@@ -24,24 +24,45 @@ from ._token_lifecycle import (
     LoginCall,
     RetryPolicy,
     RetryTransport,
+    SecurityScheme,
     TokenLifecycle,
+    TokenPlacement,
     TokenStore,
     after_fork_in_child,
 )
 
-LOGIN: LoginCall | None = LoginCall(
-    method="POST",
-    path="/token",
-    username_in="form",
-    username_name="username",
-    password_in="form",
-    password_name="password",
-    constants=(("grant_type", "password"),),
-    token_from="json",
-    token_pointer="/access_token",
-    expires_in_pointer="/expires_in",
-)
-"""How to call the login operation ``issueToken``, from the spec's x-token-lifecycle."""
+SECURITY_SCHEMES: dict[str, SecurityScheme] = {
+    "fleetBearer": SecurityScheme(
+        kind="login",
+        placement=TokenPlacement(
+            location="header",
+            name="Authorization",
+            template="Bearer {token}",
+        ),
+        login=LoginCall(
+            method="POST",
+            path="/token",
+            username_in="form",
+            username_name="username",
+            password_in="form",
+            password_name="password",
+            constants=(("grant_type", "password"),),
+            token_from="json",
+            token_pointer="/access_token",
+            token_name=None,
+            expires_in_pointer="/expires_in",
+            refresh_token_pointer=None,
+            oauth2=False,
+        ),
+        lifetime=3600.0,
+        invalid_on=frozenset([401]),
+    ),
+}
+"""Every security scheme some operation uses, by its name in the spec: what the client needs and sends."""
+DEFAULT_SECURITY: tuple[tuple[str, ...], ...] = (("fleetBearer",),)
+"""The spec's document-wide requirements: any one of them will do (used for requests made on the httpx client directly)."""
+LOGIN: LoginCall | None = SECURITY_SCHEMES["fleetBearer"].login
+"""The login of the scheme ``fleetBearer``: its secrets are redacted from logs."""
 HEADER_NAME = "Authorization"
 """The header that carries the token."""
 SCHEME: str | None = "Bearer"

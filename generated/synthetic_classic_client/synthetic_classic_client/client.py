@@ -24,24 +24,45 @@ from ._token_lifecycle import (
     LoginCall,
     RetryPolicy,
     RetryTransport,
+    SecurityScheme,
     TokenLifecycle,
+    TokenPlacement,
     TokenStore,
     after_fork_in_child,
 )
 
-LOGIN: LoginCall | None = LoginCall(
-    method="GET",
-    path="/login",
-    username_in="query",
-    username_name="user",
-    password_in="query",
-    password_name="password",
-    constants=(),
-    token_from="body",
-    token_pointer=None,
-    expires_in_pointer=None,
-)
-"""How to call the login operation ``login``, from the spec's x-token-lifecycle."""
+SECURITY_SCHEMES: dict[str, SecurityScheme] = {
+    "syntheticToken": SecurityScheme(
+        kind="login",
+        placement=TokenPlacement(
+            location="header",
+            name="Authentication",
+            template="bearer {token}",
+        ),
+        login=LoginCall(
+            method="GET",
+            path="/login",
+            username_in="query",
+            username_name="user",
+            password_in="query",
+            password_name="password",
+            constants=(),
+            token_from="body",
+            token_pointer=None,
+            token_name=None,
+            expires_in_pointer=None,
+            refresh_token_pointer=None,
+            oauth2=False,
+        ),
+        lifetime=64800.0,
+        invalid_on=frozenset([401]),
+    ),
+}
+"""Every security scheme some operation uses, by its name in the spec: what the client needs and sends."""
+DEFAULT_SECURITY: tuple[tuple[str, ...], ...] = (("syntheticToken",),)
+"""The spec's document-wide requirements: any one of them will do (used for requests made on the httpx client directly)."""
+LOGIN: LoginCall | None = SECURITY_SCHEMES["syntheticToken"].login
+"""The login of the scheme ``syntheticToken``: its secrets are redacted from logs."""
 HEADER_NAME = "Authentication"
 """The header that carries the token."""
 SCHEME: str | None = "bearer"
