@@ -67,14 +67,8 @@ DEFAULT_SECURITY: tuple[tuple[str, ...], ...] = (("syntheticToken",),)
 """The spec's document-wide requirements: any one of them will do (used for requests made on the httpx client directly)."""
 LOGIN: LoginCall | None = SECURITY_SCHEMES["syntheticToken"].login
 """The login of the scheme ``syntheticToken``: its secrets are redacted from logs."""
-HEADER_NAME = "Authentication"
-"""The header that carries the token."""
-SCHEME: str | None = "bearer"
-"""The word before the token in the header value (None: the bare token)."""
 TOKEN_LIFETIME_SECONDS = 64800.0
-"""How long a token is valid after the login response arrives, unless the response says otherwise."""
-INVALID_ON: frozenset[int] = frozenset([401])
-"""Statuses that mean "this token is no longer valid": log in again and replay once."""
+"""How long a token of ``LOGIN`` is valid after the login response arrives, unless the response says otherwise."""
 LOGGER_NAME = "synthetic_classic_client.auth"
 """The stdlib logger of the token lifecycle: one line per login, refresh, invalidation and replay."""
 RETRY_LOGGER_NAME = "synthetic_classic_client.retry"

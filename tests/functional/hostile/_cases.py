@@ -105,7 +105,7 @@ def _ext(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _hostile_scheme_name(spec: dict[str, Any]) -> None:
-    """The login scheme renamed to text shaped like code and templates (it becomes dict keys and a docstring)."""
+    """The login scheme renamed to text shaped like code and templates (dict keys, a docstring, requirements)."""
     name = f"{CODE_SHAPED} {TEMPLATE_SHAPED} {FSTRING_SHAPED}"
     spec["components"]["securitySchemes"] = {name: spec["components"]["securitySchemes"]["tok"]}
     spec["security"] = [{name: []}, {}]
@@ -747,6 +747,7 @@ CASES: list[Case] = [
         "security_scheme_name_code_shaped",
         _yaml(_bent(_hostile_scheme_name)),
         "code",
+        args=("--lenient",),  # component names are ^[a-zA-Z0-9._-]+$ in OpenAPI 3.1
     ),
     Case(
         "lifecycle_value_template_code_shaped",
