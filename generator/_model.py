@@ -5,8 +5,9 @@ rendering, the generator changes it in place where the stock result would be wro
 clients: classes named like the templates' own names are renamed, endpoints protected by the
 document-wide ``security`` accept only an ``AuthenticatedClient``, an operation offering one
 schema under several media types keeps one, and parameter and property names that would shadow
-the templates' locals are renamed (see :mod:`._names`). Its errors become problems (see
-:mod:`._upstream_errors`).
+the templates' locals are renamed (see :mod:`._names`), and bodies it cannot model are carried
+as raw bytes (see :mod:`._raw_bodies`). What it still leaves out becomes one problem each (see
+:mod:`._upstream_errors`): a warning, listed as not generated, unless the client is strict.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ._lifecycle import protected_operations
 from ._names import class_overrides, module_collisions, rename_parameters, rename_properties
 from ._pointer import join_pointer
 from ._problems import Problem, Severity
+from ._raw_bodies import file_responses, raw_bodies, restore_media_types
 from ._upstream_errors import guarded, parse_errors, problems_from
 
 __all__ = ["Model", "build_model"]
@@ -41,7 +43,10 @@ class Model:
     data: GeneratorData
     config: Config
     problems: list[Problem]
-    """Warnings about what was mended, and errors that make the model unusable (every upstream error)."""
+    """Warnings about what was mended or left out, and errors that make the model unusable."""
+    not_generated: list[Problem]
+    """What openapi-python-client left out (operations, responses, media types, models), each once: also in
+    ``problems``, as warnings (or as errors for a strict client, which is then refused)."""
 
 
 def build_model(document: Document, job: ClientJob, project_dir: Path) -> Model | list[Problem]:
@@ -55,21 +60,25 @@ def build_model(document: Document, job: ClientJob, project_dir: Path) -> Model 
 
 
 def _model(document: Document, job: ClientJob, config: Config) -> Model | list[Problem]:
-    data = GeneratorData.from_dict(document, config=config)
+    raw = raw_bodies(document, config)
+    data = GeneratorData.from_dict(raw.document, config=config)
     if isinstance(data, GeneratorError):
         return problems_from(job.spec_display, [data], document)
     config, problems = class_overrides(data, config, job.spec_display)
     if problems:
-        data = GeneratorData.from_dict(document, config=config)
+        data = GeneratorData.from_dict(raw.document, config=config)
         if isinstance(data, GeneratorError):
             return problems_from(job.spec_display, [data], document)
+    restore_media_types(data, raw)
+    file_responses(data)
     _mark_protected(data, document)
     problems += _one_body_per_type(data, document, job.spec_display)
     rename_parameters(data, config)
     rename_properties(data, config)
-    problems += problems_from(job.spec_display, parse_errors(data), document)
+    left_out = problems_from(job.spec_display, parse_errors(data), document, strict=job.strict, data=data)
+    problems += left_out
     problems += module_collisions(data, document, config, job.spec_display)
-    return Model(document, job.spec_display, data, config, problems)
+    return Model(document, job.spec_display, data, config, problems, left_out)
 
 
 def _mark_protected(data: GeneratorData, document: Document) -> None:

@@ -1,7 +1,9 @@
 """openapi-python-client's errors and warnings as problems that say where in the document they are.
 
-Its warnings mean "this endpoint or model will be missing from the client"; a client that
-silently lacks an operation is worse than a clear refusal, so every one of them is an error.
+Its warnings mean "this operation, response, media type or model will be missing from the
+client". Each becomes one problem naming what is missing (method, path, status code, media type,
+parameter) and why, at the JSON pointer of the missing part: a warning by default, listed in the
+generated project as not generated, or an error for a strict client (see ``ClientJob.strict``).
 Its messages name endpoints as ``METHOD path`` and schemas by pointer, and some names as object
 reprs; these are turned into JSON pointers and readable names here.
 """
@@ -11,17 +13,22 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import traceback
 from collections.abc import Callable, Sequence
+from types import TracebackType
 from typing import TypeVar
 
 from openapi_python_client.parser import GeneratorData
-from openapi_python_client.parser.errors import ErrorLevel, GeneratorError
+from openapi_python_client.parser.errors import ErrorLevel, GeneratorError, ParseError
+from openapi_python_client.schema import Parameter
+from openapi_python_client.schema.untrusted_string import UntrustedString
 from openapi_python_client.strings import PythonIdentifier
+from pydantic import BaseModel, ValidationError
 
 from ._document import Document
-from ._jsonish import as_mapping
-from ._pointer import join_pointer, node_at, split_pointer
-from ._problems import Problem
+from ._jsonish import as_list, as_mapping
+from ._pointer import join_pointer, node_at, split_pointer, split_ref
+from ._problems import Problem, Severity
 
 __all__ = ["guarded", "parse_errors", "problems_from"]
 
@@ -32,13 +39,24 @@ _SCHEMA_HEADER = re.compile(r"(?:parse|process) schema (?P<pointer>/components/\
 _UNTRUSTED_REPR = re.compile(
     r"<openapi_python_client\.schema\.untrusted_string\.UntrustedString object at 0x[0-9a-f]+>"
 )
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>")
+_OMITTED_RESPONSE = re.compile(
+    r"^(?:Cannot parse response for status code (?P<code>.+?)(?: \((?P<why>.*)\))?|"
+    r"Invalid response status code pattern: (?P<pattern>\S+?)), response will be omitted from generated client$",
+    re.DOTALL,
+)
+_PARAMETER = re.compile(r"^cannot parse parameter of endpoint \S+: (?P<why>.*)$", re.DOTALL)
+_MEDIA_TYPE = re.compile(r"^Unsupported content type (?P<type>\S+)$")
+_BODY_DETAILS = frozenset({"Invalid content type", "Missing schema"})
+_OMITS_ENDPOINT = "Endpoint will not be generated."
 
 
 def guarded(display: str, step: Callable[[], _T]) -> _T | Problem:
     """Run a step of openapi-python-client: its progress output swallowed, a crash on odd input a problem.
 
     It prints progress (noise for our CLI) and may raise on a document it cannot model; that is
-    a problem with the input for the user, reported with the document's name, not a traceback.
+    a problem with the input for the user, reported with the document's name and, as far as the
+    crash shows it, the operation or schema it was modelling: never a traceback.
     """
     try:
         with contextlib.redirect_stdout(io.StringIO()):
@@ -46,7 +64,32 @@ def guarded(display: str, step: Callable[[], _T]) -> _T | Problem:
     except RecursionError:
         return Problem(display, "", "openapi-python-client could not model the document: nested too deeply")
     except Exception as err:  # noqa: BLE001 - see the docstring: an upstream crash is reported as a problem with the input.
-        return Problem(display, "", f"openapi-python-client failed on this document: {err!r}")
+        pointer, construct = _crash_site(err.__traceback__)
+        reason = _OBJECT_REPR.sub("…", f"{type(err).__name__}: {err}")
+        return Problem(display, pointer, f"openapi-python-client cannot model {construct} ({reason})")
+
+
+def _crash_site(trace: TracebackType | None) -> tuple[str, str]:
+    """The pointer and a name of what openapi-python-client was modelling when it raised, read from its frames.
+
+    Its modelling loops keep the operation's ``path`` and ``method`` and the schema's component
+    ``name`` in locals; the innermost frame that has them names the construct. No frame is
+    entered or changed: the locals are only read.
+    """
+    site = ("", "this document")
+    for frame, _ in traceback.walk_tb(trace):
+        names = frame.f_locals
+        module = frame.f_globals.get("__name__", "")
+        if not str(module).startswith("openapi_python_client"):
+            continue
+        path, method, name = names.get("path"), names.get("method"), names.get("name")
+        if isinstance(method, str) and isinstance(path, UntrustedString):
+            untrusted = path.get_untrusted_value()
+            site = (join_pointer("/paths", untrusted, method), f"the operation {method.upper()} {untrusted}")
+        elif frame.f_code.co_name == "build_schemas" and isinstance(name, UntrustedString):
+            component = name.get_untrusted_value()
+            site = (join_pointer("/components/schemas", component), f"the schema {component!r}")
+    return site
 
 
 def parse_errors(data: GeneratorData) -> list[GeneratorError]:
@@ -57,25 +100,165 @@ def parse_errors(data: GeneratorData) -> list[GeneratorError]:
     return errors
 
 
-def problems_from(display: str, errors: Sequence[GeneratorError], document: Document) -> list[Problem]:
-    """openapi-python-client's errors as problems, located in the document; every one of them is fatal."""
+def problems_from(
+    display: str,
+    errors: Sequence[GeneratorError],
+    document: Document,
+    *,
+    strict: bool = True,
+    data: GeneratorData | None = None,
+) -> list[Problem]:
+    """openapi-python-client's errors as problems, located in the document.
+
+    Its warnings (something left out of the client) are warnings unless ``strict``; its errors
+    (nothing could be modelled) are always errors. ``data``, the model, tells which responses
+    were generated: some messages show the omitted one's status code as an object repr only.
+    """
+    generated = _generated_responses(data)
+    claimed: dict[tuple[str, str], list[str]] = {}
     problems: list[Problem] = []
     for error in errors:
+        severity = Severity.WARNING if error.level is ErrorLevel.WARNING and not strict else Severity.ERROR
         header = error.header.strip()
         detail = (error.detail or "").strip()
         match = _ENDPOINT_HEADER.match(header)
-        pointer = join_pointer("/paths", match["path"], match["method"].lower()) if match else ""
+        if match:
+            missing = claimed.setdefault((match["method"], match["path"]), _omitted_codes(document, match, generated))
+            pointer, text = _endpoint_problem(document, match, missing, header, detail, error)
+            problems.append(Problem(display, pointer, text, severity))
+            continue
         schema = _SCHEMA_HEADER.search(f"{header} {detail}")
-        if not match and schema is not None:
-            pointer = schema["pointer"]
-        elif not match and error.level is ErrorLevel.WARNING:
+        pointer = schema["pointer"] if schema is not None else ""
+        if schema is None and error.level is ErrorLevel.WARNING:
             pointer = "/components/schemas"
         if _UNTRUSTED_REPR.search(detail):
             # openapi-python-client formats some names as object reprs; say which names clash where we can.
             detail = _name_clashes(document, pointer) or _UNTRUSTED_REPR.sub("…", detail)
-        text = f"{detail} (openapi-python-client: {header})" if match else f"{header} {detail}"
-        problems.append(Problem(display, pointer, text.strip()))
+        text = f"{header} {detail}".strip()
+        text = _OBJECT_REPR.sub("…", text)
+        if error.level is ErrorLevel.WARNING:
+            text += "; this model is not generated"
+        problems.append(Problem(display, pointer, text, severity))
     return problems
+
+
+def _generated_responses(data: GeneratorData | None) -> dict[tuple[str, str], set[str]] | None:
+    """The status patterns openapi-python-client generated, by (METHOD, path); None without a model."""
+    if data is None:
+        return None
+    found: dict[tuple[str, str], set[str]] = {}
+    for collection in data.endpoint_collections_by_tag.values():
+        for endpoint in collection.endpoints:
+            key = (endpoint.method.upper(), endpoint.path.get_untrusted_value())
+            found.setdefault(key, set()).update(response.status_code.pattern for response in endpoint.responses)
+    return found
+
+
+def _omitted_codes(
+    document: Document, match: re.Match[str], generated: dict[tuple[str, str], set[str]] | None
+) -> list[str]:
+    """The status codes of an operation's responses that the model lacks, in document order."""
+    if generated is None:
+        return []
+    have = generated.get((match["method"], match["path"]), set())
+    operation = node_at(document, ["paths", match["path"], match["method"].lower()])
+    return [str(code) for code in as_mapping(as_mapping(operation).get("responses")) if str(code) not in have]
+
+
+def _endpoint_problem(
+    document: Document, match: re.Match[str], missing: list[str], header: str, detail: str, error: GeneratorError
+) -> tuple[str, str]:
+    """The pointer and message of an error about one operation: what of it is left out, and why.
+
+    ``missing`` are the status codes of its omitted responses not yet reported (consumed here).
+    """
+    method, path = match["method"], match["path"]
+    operation = join_pointer("/paths", path, method.lower())
+    name = f"{method} {path}"
+    left_out = "the operation is not generated" if header.endswith(_OMITS_ENDPOINT) else ""
+    response = _OMITTED_RESPONSE.match(detail)
+    if response is not None:
+        code = response["pattern"] or response["code"] or ""
+        if _UNTRUSTED_REPR.fullmatch(code):
+            # openapi-python-client shows the status code as an object repr: take it from the document.
+            code = missing[0] if missing else ""
+        if code in missing:
+            missing.remove(code)
+        why = response["why"] or ("not a status code" if response["pattern"] else "it cannot be modelled")
+        pointer = join_pointer(operation, "responses", code) if code else operation
+        label = f"response {code}" if code else "a response"
+        return pointer, f"{name} {label}: {_sentence(why)}; this response is not generated"
+    parameter = _PARAMETER.match(detail)
+    if parameter is not None or (isinstance(error, ParseError) and isinstance(error.data, Parameter)):
+        pointer, what = _parameter_site(document, operation, error)
+        why = parameter["why"] if parameter is not None else detail
+        return pointer, f"{name} {what}: {_sentence(why)}; {left_out or 'the operation is not generated'}"
+    lines = [line for line in detail.splitlines() if line.strip()]
+    if lines and all(_MEDIA_TYPE.match(line) or line in _BODY_DETAILS for line in lines):
+        media = [m["type"] for m in map(_MEDIA_TYPE.match, lines) if m is not None]
+        keys = _body_keys(document, operation)
+        pointer = join_pointer(operation, "requestBody")
+        if len(media) == len(lines) == 1:
+            found = [key for key in keys if key.split(";")[0].strip().lower() == media[0]]
+            pointer = join_pointer(pointer, "content", found[0]) if len(found) == 1 else pointer
+        what = f"request body ({', '.join(keys)})" if keys else "request body"
+        consequence = left_out or "this media type is not generated"
+        return pointer, f"{name} {what}: {'; '.join(_sentence(line) for line in lines)}; {consequence}"
+    return operation, f"{name}: {_sentence(detail)}; {left_out or 'part of it is not generated'}"
+
+
+def _sentence(text: str) -> str:
+    """openapi-python-client's detail as a clause: one line, no object reprs, without a trailing full stop."""
+    return " ".join(_OBJECT_REPR.sub("…", text).split()).rstrip(".") or "openapi-python-client cannot model it"
+
+
+def _operation_node(document: Document, operation: str) -> object:
+    return node_at(document, split_pointer(operation))
+
+
+def _resolved(document: Document, node: object) -> tuple[object, str]:
+    """``node`` with a local ``$ref`` followed once, and the pointer of the target ('' when not a reference)."""
+    ref = as_mapping(node).get("$ref")
+    if isinstance(ref, str):
+        return node_at(document, split_ref(ref)), ref.removeprefix("#")
+    return node, ""
+
+
+def _body_keys(document: Document, operation: str) -> list[str]:
+    body, _ = _resolved(document, as_mapping(_operation_node(document, operation)).get("requestBody"))
+    return [str(key) for key in as_mapping(as_mapping(body).get("content"))]
+
+
+def _parameter_site(document: Document, operation: str, error: GeneratorError) -> tuple[str, str]:
+    """The pointer and name of the parameter an error is about: the one whose schema or name it carries."""
+    data = error.data if isinstance(error, ParseError) else None
+    item = operation.rsplit("/", 1)[0]
+    candidates: list[tuple[str, object]] = []
+    for owner in (operation, item):
+        for index, raw in enumerate(as_list(as_mapping(_operation_node(document, owner)).get("parameters"))):
+            candidates.append((join_pointer(owner, "parameters", index), raw))
+    for pointer, raw in candidates:
+        parameter, _ = _resolved(document, raw)
+        fields = as_mapping(parameter)
+        label = f"parameter {fields.get('name')!r} (in {fields.get('in')})"
+        if isinstance(data, Parameter):
+            if fields.get("name") == data.name.get_untrusted_value() and fields.get("in") == str(data.param_in):
+                return pointer, label
+            continue
+        schema, _ = _resolved(document, fields.get("schema"))
+        if data is not None and _same_schema(schema, data):
+            return join_pointer(pointer, "schema"), label
+    return operation, "a parameter"
+
+
+def _same_schema(schema: object, data: BaseModel) -> bool:
+    """Whether the document's ``schema`` is the one openapi-python-client parsed into ``data``."""
+    if not isinstance(schema, dict):
+        return False
+    try:
+        return type(data).model_validate(schema) == data
+    except ValidationError:
+        return False
 
 
 def _name_clashes(document: Document, pointer: str) -> str:
