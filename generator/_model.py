@@ -72,10 +72,11 @@ def _model(document: Document, job: ClientJob, config: Config) -> Model | list[P
     restore_media_types(data, raw)
     file_responses(data)
     _mark_protected(data, document)
-    problems += _one_body_per_type(data, document, job.spec_display)
+    # Left out on purpose, and a warning even for a strict client: the operation itself is whole.
+    left_out = _one_body_per_type(data, document, job.spec_display)
     rename_parameters(data, config)
     rename_properties(data, config)
-    left_out = problems_from(job.spec_display, parse_errors(data), document, strict=job.strict, data=data)
+    left_out += problems_from(job.spec_display, parse_errors(data), document, strict=job.strict, data=data)
     problems += left_out
     problems += module_collisions(data, document, config, job.spec_display)
     return Model(document, job.spec_display, data, config, problems, left_out)
@@ -110,18 +111,21 @@ def _one_body_per_type(data: GeneratorData, document: Document, display: str) ->
             if len(kept) == len(endpoint.bodies):
                 continue
             first = {id(body) for body in kept.values()}
-            dropped = [str(body.content_type) for body in endpoint.bodies if id(body) not in first]
+            dropped = [body.content_type.get_untrusted_value() for body in endpoint.bodies if id(body) not in first]
             endpoint.bodies = list(kept.values())
+            sent = ", ".join(body.content_type.get_untrusted_value() for body in endpoint.bodies)
             shape = path_shape(endpoint.path.get_untrusted_value())
             path = next((p for p in as_mapping(document.get("paths")) if path_shape(p) == shape), "")
-            warnings.append(
-                Problem(
-                    display,
-                    join_pointer("/paths", path, endpoint.method.lower(), "requestBody", "content") if path else "",
-                    f"{endpoint.method.upper()} {path}: the request body has the same type in every media type, so "
-                    f"a client could not choose; it sends {', '.join(str(b.content_type) for b in endpoint.bodies)} "
-                    f"and not {', '.join(dropped)}",
-                    Severity.WARNING,
+            operation = join_pointer("/paths", path, endpoint.method.lower()) if path else ""
+            for media_type in dropped:
+                warnings.append(
+                    Problem(
+                        display,
+                        join_pointer(operation, "requestBody", "content", media_type) if operation else "",
+                        f"{endpoint.method.upper()} {path} request body {media_type}: it has the same type as {sent}, "
+                        f"so a client could not choose; the operation sends {sent} only, this media type is not "
+                        "generated",
+                        Severity.WARNING,
+                    )
                 )
-            )
     return warnings

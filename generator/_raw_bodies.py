@@ -13,9 +13,10 @@ parts are shared) carries such a body as ``application/octet-stream``:
 - a response none of whose media types can be modelled is read as a ``File`` of its bytes.
 
 A media type named in ``content_type_overrides`` is the user's decision and left alone. After
-modelling, :func:`file_responses` makes every response read as bytes return a ``File``: with an
-override such as ``*/*: application/octet-stream`` over a JSON schema, openapi-python-client
-would hand the bytes to ``from_dict`` (a type error, and a crash at run time).
+modelling, :func:`file_responses` makes every response read as bytes return a ``File`` and every
+one read as text whose schema cannot be built from text a ``str``: with an override such as
+``*/*: application/octet-stream`` over a JSON schema, openapi-python-client would hand the bytes
+to ``from_dict`` (a type error, and a crash at run time).
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ from typing import Any, cast
 import attrs
 from openapi_python_client.config import Config
 from openapi_python_client.parser import GeneratorData
+from openapi_python_client.parser.properties.any import AnyProperty
+from openapi_python_client.parser.properties.date import DateProperty
+from openapi_python_client.parser.properties.datetime import DateTimeProperty
+from openapi_python_client.parser.properties.enum_property import EnumProperty
 from openapi_python_client.parser.properties.file import FileProperty
+from openapi_python_client.parser.properties.literal_enum_property import LiteralEnumProperty
+from openapi_python_client.parser.properties.string import StringProperty
+from openapi_python_client.parser.properties.uuid import UuidProperty
 from openapi_python_client.schema.untrusted_string import UntrustedString
 from openapi_python_client.strings import get_content_type
 
@@ -44,6 +52,16 @@ RESPONSE_MEDIA_TYPES = frozenset({"application/json", "application/octet-stream"
 _BINARY: Mapping[str, Any] = {"type": "string", "format": "binary"}
 _STAND_IN = "application/octet-stream; bearer-codegen-raw={}"
 """The key a raw request body is modelled under: octet-stream to openapi-python-client, unique per body."""
+_READ_FROM_TEXT = (
+    StringProperty,
+    EnumProperty,
+    LiteralEnumProperty,
+    DateProperty,
+    DateTimeProperty,
+    UuidProperty,
+    AnyProperty,
+)
+"""Response types openapi-python-client builds from a response's text correctly; any other is read as a ``str``."""
 _MODELS_PREFIX = "..."
 """Relative import prefix of models from an endpoint module (as openapi-python-client uses it)."""
 
@@ -82,21 +100,37 @@ def restore_media_types(data: GeneratorData, raw: RawBodies) -> None:
 
 
 def file_responses(data: GeneratorData) -> None:
-    """Let every response read as bytes return a ``File`` of them, whatever its schema (in place)."""
+    """Let every response read as bytes return a ``File``, and one read as text a ``str``, whatever its schema.
+
+    In place. openapi-python-client builds the response's type from its schema alone, so
+    ``*/*: application/octet-stream`` over an object schema handed the bytes to ``from_dict``, and
+    ``text/json`` over one handed it the text; either is a type error and a crash at run time.
+    """
     for collection in data.endpoint_collections_by_tag.values():
         for endpoint in collection.endpoints:
             for response in endpoint.responses:
-                if response.source["return_type"] != "bytes" or isinstance(response.prop, FileProperty):
-                    continue
                 prop = response.prop
-                response.prop = FileProperty(
-                    name=prop.name,
-                    required=True,
-                    default=None,
-                    python_name=prop.python_name,
-                    description=prop.description,
-                    example=None,
-                )
+                kind = response.source["return_type"]
+                if kind == "bytes" and not isinstance(prop, FileProperty):
+                    response.prop = FileProperty(
+                        name=prop.name,
+                        required=True,
+                        default=None,
+                        python_name=prop.python_name,
+                        description=prop.description,
+                        example=None,
+                    )
+                elif kind == "str" and not isinstance(prop, _READ_FROM_TEXT):
+                    response.prop = StringProperty(
+                        name=prop.name,
+                        required=True,
+                        default=None,
+                        python_name=prop.python_name,
+                        description=prop.description,
+                        example=None,
+                    )
+                else:
+                    continue
                 endpoint.relative_imports |= response.prop.get_imports(prefix=_MODELS_PREFIX)
 
 

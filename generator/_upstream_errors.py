@@ -25,7 +25,7 @@ from openapi_python_client.schema.untrusted_string import UntrustedString
 from openapi_python_client.strings import PythonIdentifier
 from pydantic import BaseModel, ValidationError
 
-from ._document import Document
+from ._document import Document, walk
 from ._jsonish import as_list, as_mapping
 from ._pointer import join_pointer, node_at, split_pointer, split_ref
 from ._problems import Problem, Severity
@@ -49,6 +49,13 @@ _PARAMETER = re.compile(r"^cannot parse parameter of endpoint \S+: (?P<why>.*)$"
 _MEDIA_TYPE = re.compile(r"^Unsupported content type (?P<type>\S+)$")
 _BODY_DETAILS = frozenset({"Invalid content type", "Missing schema"})
 _OMITS_ENDPOINT = "Endpoint will not be generated."
+_NOT_FOUND = "Could not find reference in parsed models or enums"
+_REMOVAL_START = "Failure to process schema has resulted in the removal of:"
+_REMOVAL = re.compile(r"\s*" + _REMOVAL_START + ".*$", re.DOTALL)
+_REMOVED = re.compile(r"/components/schemas/[^\s:]+")
+_UNION = "Invalid property in union …"
+_SCHEMA_PREFIX = re.compile(r"Unable to (?:parse|process) schema /components/\w+/[^\s:]+:?\s*")
+_TYPE_SET = re.compile(r"\{(<class '\w+'>(?:, <class '\w+'>)*)\}")
 
 
 def guarded(display: str, step: Callable[[], _T]) -> _T | Problem:
@@ -116,8 +123,13 @@ def problems_from(
     """
     generated = _generated_responses(data)
     claimed: dict[tuple[str, str], list[str]] = {}
+    located = [(error, _SCHEMA_HEADER.search(f"{error.header} {error.detail or ''}")) for error in errors]
+    # Models left out make operations and other models that use them fail to "find a reference": name them.
+    failed = {found["pointer"] for _, found in located if found is not None}
+    for error, _ in located:
+        failed.update(_removed(error.detail or ""))
     problems: list[Problem] = []
-    for error in errors:
+    for error, schema in located:
         severity = Severity.WARNING if error.level is ErrorLevel.WARNING and not strict else Severity.ERROR
         header = error.header.strip()
         detail = (error.detail or "").strip()
@@ -125,21 +137,84 @@ def problems_from(
         if match:
             missing = claimed.setdefault((match["method"], match["path"]), _omitted_codes(document, match, generated))
             pointer, text = _endpoint_problem(document, match, missing, header, detail, error)
+            text = _name_references(document, pointer, text, failed)
             problems.append(Problem(display, pointer, text, severity))
             continue
-        schema = _SCHEMA_HEADER.search(f"{header} {detail}")
         pointer = schema["pointer"] if schema is not None else ""
         if schema is None and error.level is ErrorLevel.WARNING:
             pointer = "/components/schemas"
         if _UNTRUSTED_REPR.search(detail):
             # openapi-python-client formats some names as object reprs; say which names clash where we can.
             detail = _name_clashes(document, pointer) or _UNTRUSTED_REPR.sub("…", detail)
-        text = f"{header} {detail}".strip()
-        text = _OBJECT_REPR.sub("…", text)
-        if error.level is ErrorLevel.WARNING:
-            text += "; this model is not generated"
+        if schema is not None and error.level is ErrorLevel.WARNING:
+            text = _name_references(document, pointer, _schema_text(document, pointer, f"{header} {detail}"), failed)
+        else:
+            text = _OBJECT_REPR.sub("…", f"{header} {detail}".strip())
         problems.append(Problem(display, pointer, text, severity))
     return problems
+
+
+def _removed(detail: str) -> list[str]:
+    """The schemas openapi-python-client says it removed along with the one it could not process."""
+    _, found, removed = detail.partition(_REMOVAL_START)
+    return _REMOVED.findall(removed) if found else []
+
+
+def _union_name(document: Document, pointer: str) -> str:
+    """Which union a schema's "Invalid property in union" is about (the message shows an object repr)."""
+    node = as_mapping(node_at(document, split_pointer(pointer)))
+    unions = [str(name) for name, value in as_mapping(node.get("properties")).items() if _is_union(value)]
+    if _is_union(node) or len(unions) != 1:
+        return "a member of its oneOf/anyOf cannot be modelled"
+    return f"a member of the oneOf/anyOf of its property {unions[0]!r} cannot be modelled"
+
+
+def _is_union(schema: object) -> bool:
+    fields = as_mapping(schema)
+    return "oneOf" in fields or "anyOf" in fields
+
+
+def _schema_text(document: Document, pointer: str, text: str) -> str:
+    """openapi-python-client's message about a schema it left out, said once, with what went with it."""
+    also = [removed for removed in _removed(text) if removed != pointer]
+    text = _REMOVAL.sub("", text)
+    if _UNION in text:
+        text = text.replace(_UNION, _union_name(document, pointer))
+    text = _SCHEMA_PREFIX.sub("", text).replace("Unable to parse this part of your OpenAPI document: :", "")
+    name = split_pointer(pointer)[-1] if pointer else "?"
+    with_it = f" (nor {', '.join(also)}, which use it)" if also else ""
+    return f"the schema {name!r}: {_sentence(text)}; this model is not generated{with_it}"
+
+
+def _name_references(document: Document, pointer: str, text: str, failed: set[str]) -> str:
+    """Say which left-out models a "could not find reference" is about: those the part at ``pointer`` uses."""
+    if _NOT_FOUND not in text:
+        return text
+    refs = _references_under(document, pointer, failed)
+    if not refs:
+        return text
+    return text.replace(_NOT_FOUND, f"it uses {', '.join(refs)}, which openapi-python-client left out (see there)")
+
+
+def _references_under(document: Document, pointer: str, failed: set[str]) -> list[str]:
+    """The ``$ref``s to ``failed`` schemas under ``pointer``, through references to other kinds of components."""
+    found: list[str] = []
+    pending, seen = [pointer], set[str]()
+    while pending:
+        start = pending.pop()
+        if start in seen:
+            continue
+        seen.add(start)
+        for _, node, is_key in walk(node_at(document, split_pointer(start))):
+            ref = as_mapping(node).get("$ref") if not is_key else None
+            if not isinstance(ref, str) or not ref.startswith("#/"):
+                continue
+            target = ref.removeprefix("#")
+            if target in failed and ref not in found:
+                found.append(ref)
+            elif not target.startswith("/components/schemas/"):
+                pending.append(target)
+    return found
 
 
 def _generated_responses(data: GeneratorData | None) -> dict[tuple[str, str], set[str]] | None:
@@ -209,6 +284,8 @@ def _endpoint_problem(
 
 def _sentence(text: str) -> str:
     """openapi-python-client's detail as a clause: one line, no object reprs, without a trailing full stop."""
+    # A set of types prints in an order that changes from run to run: sorted, the output stays reproducible.
+    text = _TYPE_SET.sub(lambda m: ", ".join(sorted(re.findall(r"'(\w+)'", m[1]))), text)
     return " ".join(_OBJECT_REPR.sub("…", text).split()).rstrip(".") or "openapi-python-client cannot model it"
 
 
