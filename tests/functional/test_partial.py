@@ -92,9 +92,10 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     options = root / "options.yaml"
     options.write_text('content_type_overrides:\n  "*/*": application/octet-stream\n', encoding="utf-8")
     runs: dict[str, Run] = {}
-    for package, extra in (("partial_plain", []), ("partial_overridden", ["--config", options])):
+    extras: dict[str, list[str | Path]] = {"partial_plain": [], "partial_overridden": ["--config", options]}
+    for package, extra in extras.items():
         output = root / "projects" / package
-        args = ["generate", spec, "--output", output, "--package-name", package, *extra]
+        args: list[str | Path] = ["generate", spec, "--output", output, "--package-name", package, *extra]
         runs[package] = run_cli(args, cwd=root, timeout=120)
     projects = {package: root / "projects" / package for package, run in runs.items() if run.code == 0}
     return Generated(root, runs, check_packages(projects, root / "projects"))
