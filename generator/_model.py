@@ -28,7 +28,7 @@ from ._names import class_overrides, module_collisions, rename_parameters, renam
 from ._pointer import join_pointer
 from ._problems import Problem, Severity
 from ._raw_bodies import file_responses, raw_bodies, restore_media_types
-from ._upstream_errors import guarded, parse_errors, problems_from
+from ._upstream_errors import guarded, parse_errors, problems_from, unreadable
 
 __all__ = ["Model", "build_model"]
 
@@ -63,7 +63,7 @@ def _model(document: Document, job: ClientJob, config: Config) -> Model | list[P
     raw = raw_bodies(document, config)
     data = GeneratorData.from_dict(raw.document, config=config)
     if isinstance(data, GeneratorError):
-        return problems_from(job.spec_display, [data], document)
+        return unreadable(job.spec_display, document, raw.document)
     config, problems = class_overrides(data, config, job.spec_display)
     if problems:
         data = GeneratorData.from_dict(raw.document, config=config)

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import ErrorLevel, GeneratorError, ParseError
-from openapi_python_client.schema import Parameter
+from openapi_python_client.schema import OpenAPI, Parameter
 from openapi_python_client.schema.untrusted_string import UntrustedString
 from openapi_python_client.strings import PythonIdentifier
 from pydantic import BaseModel, ValidationError
@@ -30,7 +30,7 @@ from ._jsonish import as_list, as_mapping
 from ._pointer import join_pointer, node_at, split_pointer, split_ref
 from ._problems import Problem, Severity
 
-__all__ = ["guarded", "parse_errors", "problems_from"]
+__all__ = ["guarded", "parse_errors", "problems_from", "unreadable"]
 
 _T = TypeVar("_T")
 
@@ -49,6 +49,8 @@ _PARAMETER = re.compile(r"^cannot parse parameter of endpoint \S+: (?P<why>.*)$"
 _MEDIA_TYPE = re.compile(r"^Unsupported content type (?P<type>\S+)$")
 _BODY_DETAILS = frozenset({"Invalid content type", "Missing schema"})
 _OMITS_ENDPOINT = "Endpoint will not be generated."
+_MAX_READ_ERRORS = 20
+_CANNOT_READ = "openapi-python-client cannot read this"
 _NOT_FOUND = "Could not find reference in parsed models or enums"
 _REMOVAL_START = "Failure to process schema has resulted in the removal of:"
 _REMOVAL = re.compile(r"\s*" + _REMOVAL_START + ".*$", re.DOTALL)
@@ -93,10 +95,44 @@ def _crash_site(trace: TracebackType | None) -> tuple[str, str]:
         if isinstance(method, str) and isinstance(path, UntrustedString):
             untrusted = path.get_untrusted_value()
             site = (join_pointer("/paths", untrusted, method), f"the operation {method.upper()} {untrusted}")
-        elif frame.f_code.co_name == "build_schemas" and isinstance(name, UntrustedString):
+        elif frame.f_code.co_name == "_create_schemas" and isinstance(name, UntrustedString):
             component = name.get_untrusted_value()
             site = (join_pointer("/components/schemas", component), f"the schema {component!r}")
     return site
+
+
+def unreadable(display: str, document: Document, modelled: Document) -> list[Problem]:
+    """Why openapi-python-client cannot even read ``modelled`` (its form of ``document``): one error per place.
+
+    It reports the failure as one text with pydantic's dotted locations, ambiguous where a path
+    has dots; validated again here, each location is a tuple that becomes a JSON pointer.
+    """
+    try:
+        OpenAPI.model_validate(modelled)
+    except ValidationError as err:
+        return [
+            Problem(
+                display, _pointer_of(document, error["loc"]), f"openapi-python-client cannot read this: {error['msg']}"
+            )
+            for error in err.errors()[:_MAX_READ_ERRORS]
+        ]
+    return [Problem(display, "", "openapi-python-client cannot read this document")]
+
+
+def _pointer_of(document: Document, loc: tuple[int | str, ...]) -> str:
+    """The pointer of a pydantic location: its tokens that are in the document (the rest name union branches)."""
+    node: object = document
+    pointer = ""
+    for token in loc:
+        fields, items = as_mapping(node), as_list(node)
+        if str(token) in fields:
+            node = fields[str(token)]
+        elif isinstance(token, int) and 0 <= token < len(items):
+            node = items[token]
+        else:
+            continue
+        pointer = join_pointer(pointer, token)
+    return pointer
 
 
 def parse_errors(data: GeneratorData) -> list[GeneratorError]:
