@@ -118,6 +118,25 @@ def test_broken_corpus_document_is_reported_clearly(
     assert not (tmp_path / "client").exists()
 
 
+PARTIAL = {
+    "bad-status-code.yaml": "/paths/~1/get/responses/abcdef",
+    "optional-path-param.yaml": "/paths/~1{optional}/get/parameters/0",
+}
+"""Broken documents whose other operations generate by default, and the pointer of the part left out."""
+
+
+@pytest.mark.parametrize("document", sorted(PARTIAL), ids=str)
+def test_broken_corpus_document_generates_the_rest_by_default(
+    document: str, tmp_path: Path, cli: Callable[..., Outcome]
+) -> None:
+    """Without --strict the part openapi-python-client cannot model is a warning, listed in the README."""
+    path = next(p for p in BROKEN if p.name == document)
+    result = cli("generate", path, "--output", tmp_path / "client")
+    assert result.code == 0, result.err
+    assert f"warning: {document}#{PARTIAL[document]}: " in result.err, result.err
+    assert f"- `{PARTIAL[document]}`: " in (tmp_path / "client" / "README.md").read_text(encoding="utf-8")
+
+
 def test_corpus_is_present() -> None:
     """The public documents are vendored in tests/corpus: without them the corpus tests would vanish."""
     assert len(VALID) >= 8, CORPUS
