@@ -50,6 +50,7 @@ _MEDIA_TYPE = re.compile(r"^Unsupported content type (?P<type>\S+)$")
 _BODY_DETAILS = frozenset({"Invalid content type", "Missing schema"})
 _OMITS_ENDPOINT = "Endpoint will not be generated."
 _MAX_READ_ERRORS = 20
+_DUPLICATE = re.compile(r'Attempted to generate duplicate models with name "(?P<name>[^"]+)"')
 _CANNOT_READ = "openapi-python-client cannot read this"
 _NOT_FOUND = "Could not find reference in parsed models or enums"
 _REMOVAL_START = "Failure to process schema has resulted in the removal of:"
@@ -166,15 +167,20 @@ def problems_from(
         failed.update(_removed(error.detail or ""))
     problems: list[Problem] = []
     for error, schema in located:
-        severity = Severity.WARNING if error.level is ErrorLevel.WARNING and not strict else Severity.ERROR
         header = error.header.strip()
         detail = (error.detail or "").strip()
+        duplicate = _DUPLICATE.search(detail)
+        # Two schemas meeting as one class is no part to leave out: which one is "the" model is a guess.
+        lenient = error.level is ErrorLevel.WARNING and not strict and duplicate is None
+        severity = Severity.WARNING if lenient else Severity.ERROR
+        if duplicate is not None:
+            detail += f"{_owner(data, document, duplicate['name'])}; rename one of them or give it a distinct title"
         match = _ENDPOINT_HEADER.match(header)
         if match:
             missing = claimed.setdefault((match["method"], match["path"]), _omitted_codes(document, match, generated))
             pointer, text = _endpoint_problem(document, match, missing, header, detail, error)
             text = _name_references(document, pointer, text, failed)
-            problems.append(Problem(display, pointer, text, severity))
+            problems.append(Problem(display, pointer, _refused(text) if duplicate else text, severity))
             continue
         pointer = schema["pointer"] if schema is not None else ""
         if schema is None and error.level is ErrorLevel.WARNING:
@@ -186,8 +192,15 @@ def problems_from(
             text = _name_references(document, pointer, _schema_text(document, pointer, f"{header} {detail}"), failed)
         else:
             text = _OBJECT_REPR.sub("…", f"{header} {detail}".strip())
-        problems.append(Problem(display, pointer, text, severity))
+        problems.append(Problem(display, pointer, _refused(text) if duplicate else text, severity))
     return problems
+
+
+def _refused(text: str) -> str:
+    """A message about a part left out, worded for an error that refuses the document instead."""
+    for left_out in ("; this model is not generated", "; the operation is not generated"):
+        text = text.replace(left_out, "; the document cannot be generated as it is")
+    return text
 
 
 def _removed(detail: str) -> list[str]:
@@ -208,6 +221,15 @@ def _union_name(document: Document, pointer: str) -> str:
 def _is_union(schema: object) -> bool:
     fields = as_mapping(schema)
     return "oneOf" in fields or "anyOf" in fields
+
+
+def _owner(data: GeneratorData | None, document: Document, name: str) -> str:
+    """Which component schema already became the class ``name`` (', as SCHEMA does'), or ''."""
+    schemas = as_mapping(as_mapping(document.get("components")).get("schemas"))
+    for model in data.models if data is not None else []:
+        if str(model.class_info.name) == name and model.name.get_untrusted_value() in schemas:
+            return f" (as {join_pointer('/components/schemas', model.name.get_untrusted_value())} does)"
+    return ""
 
 
 def _schema_text(document: Document, pointer: str, text: str) -> str:
