@@ -108,23 +108,28 @@ def unreadable(display: str, document: Document, modelled: Document) -> list[Pro
     It reports the failure as one text with pydantic's dotted locations, ambiguous where a path
     has dots; validated again here, each location is a tuple that becomes a JSON pointer.
     """
+    hint = " (Swagger 2.0 documents are not supported)" if "swagger" in document else ""
     try:
         OpenAPI.model_validate(modelled)
     except ValidationError as err:
+        found = err.errors()[:_MAX_READ_ERRORS]
         return [
             Problem(
-                display, _pointer_of(document, error["loc"]), f"openapi-python-client cannot read this: {error['msg']}"
+                display, _pointer_of(document, e["loc"], e["type"] == "missing"), f"{_CANNOT_READ}: {e['msg']}{hint}"
             )
-            for error in err.errors()[:_MAX_READ_ERRORS]
+            for e in found
         ]
-    return [Problem(display, "", "openapi-python-client cannot read this document")]
+    return [Problem(display, "", f"{_CANNOT_READ} document{hint}")]
 
 
-def _pointer_of(document: Document, loc: tuple[int | str, ...]) -> str:
-    """The pointer of a pydantic location: its tokens that are in the document (the rest name union branches)."""
+def _pointer_of(document: Document, loc: tuple[int | str, ...], missing: bool) -> str:
+    """The pointer of a pydantic location: its tokens that are in the document (the rest name union branches).
+
+    A ``missing`` field is named by its own token, which the document lacks by definition.
+    """
     node: object = document
     pointer = ""
-    for token in loc:
+    for token in loc[:-1] if missing and loc else loc:
         fields, items = as_mapping(node), as_list(node)
         if str(token) in fields:
             node = fields[str(token)]
@@ -133,7 +138,7 @@ def _pointer_of(document: Document, loc: tuple[int | str, ...]) -> str:
         else:
             continue
         pointer = join_pointer(pointer, token)
-    return pointer
+    return join_pointer(pointer, loc[-1]) if missing and loc else pointer
 
 
 def parse_errors(data: GeneratorData) -> list[GeneratorError]:
