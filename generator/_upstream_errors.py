@@ -14,9 +14,9 @@ import contextlib
 import io
 import re
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import ErrorLevel, GeneratorError, ParseError
@@ -328,7 +328,7 @@ def _endpoint_problem(
         return pointer, f"{name} {label}: {_sentence(why)}; this response is not generated"
     parameter = _PARAMETER.match(detail)
     if parameter is not None or (isinstance(error, ParseError) and isinstance(error.data, Parameter)):
-        pointer, what = _parameter_site(document, operation, error)
+        pointer, what = _parameter_site(document, operation, error, detail)
         why = parameter["why"] if parameter is not None else detail
         return pointer, f"{name} {what}: {_sentence(why)}; {left_out or 'the operation is not generated'}"
     lines = [line for line in detail.splitlines() if line.strip()]
@@ -369,7 +369,7 @@ def _body_keys(document: Document, operation: str) -> list[str]:
     return [str(key) for key in as_mapping(as_mapping(body).get("content"))]
 
 
-def _parameter_site(document: Document, operation: str, error: GeneratorError) -> tuple[str, str]:
+def _parameter_site(document: Document, operation: str, error: GeneratorError, detail: str) -> tuple[str, str]:
     """The pointer and name of the parameter an error is about: the one whose schema or name it carries."""
     data = error.data if isinstance(error, ParseError) else None
     item = operation.rsplit("/", 1)[0]
@@ -388,7 +388,25 @@ def _parameter_site(document: Document, operation: str, error: GeneratorError) -
         schema, _ = _resolved(document, fields.get("schema"))
         if data is not None and _same_schema(schema, data):
             return join_pointer(pointer, "schema"), label
-    return operation, "a parameter"
+    # Without the schema in the error (a default it could not convert): the one parameter whose default it quotes.
+    quoted = [
+        (join_pointer(pointer, "schema", "default"), _label(document, raw))
+        for pointer, raw in candidates
+        if _quotes_default(
+            detail, as_mapping(_resolved(document, as_mapping(_resolved(document, raw)[0]).get("schema"))[0])
+        )
+    ]
+    return quoted[0] if len(quoted) == 1 else (operation, "a parameter")
+
+
+def _label(document: Document, raw: object) -> str:
+    fields = as_mapping(_resolved(document, raw)[0])
+    return f"parameter {fields.get('name')!r} (in {fields.get('in')})"
+
+
+def _quotes_default(detail: str, schema: Mapping[str, Any]) -> bool:
+    """Whether an error's detail ends quoting the schema's default (``Invalid int value: null``)."""
+    return "default" in schema and re.search(rf"\b{re.escape(str(schema['default']))}\b", detail) is not None
 
 
 def _same_schema(schema: object, data: BaseModel) -> bool:
