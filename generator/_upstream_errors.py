@@ -245,7 +245,7 @@ def _schema_text(document: Document, pointer: str, text: str) -> str:
         text = text.replace(_UNION, _union_name(document, pointer))
     text = _SCHEMA_PREFIX.sub("", text).replace("Unable to parse this part of your OpenAPI document: :", "")
     name = split_pointer(pointer)[-1] if pointer else "?"
-    with_it = f" (nor {', '.join(also)}, which use it)" if also else ""
+    with_it = f", nor are the schemas that use it: {', '.join(also)}" if also else ""
     return f"the schema {name!r}: {_sentence(text)}; this model is not generated{with_it}"
 
 
