@@ -83,8 +83,10 @@ MODULE_NAMES_IN_USE = frozenset({"cast", "json", "types"})
 MODEL_SUFFIX = "Model"
 ENDPOINT_LOCALS = frozenset(
     {"body", "cast", "client", "cookies", "errors", "headers", "httpx", "kwargs", "params", "quote", "response", "url"}
+    | {"sync", "sync_detailed", "asyncio", "asyncio_detailed", "login_secrets", "redacting"}
 )
-"""Names bound in endpoint modules besides the parameters: template locals and lower-case imports."""
+"""Names bound in endpoint modules besides the parameters: template locals, lower-case imports, and the
+module's own functions (a query parameter ``sync`` hid ``sync()`` inside ``sync_detailed``)."""
 MODEL_LOCALS = frozenset(
     {
         "additional_keys",
