@@ -51,7 +51,7 @@ def _render(job: ClientJob, toolkit: Toolkit, project_dir: Path) -> list[Problem
     if isinstance(document, Problem):
         return [document]
 
-    problems = check_document(document, job)
+    document, problems = check_document(document, job)
     if has_errors(problems):
         return problems
 

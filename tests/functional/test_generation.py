@@ -177,10 +177,10 @@ def test_a_bug_of_ours_is_one_line_and_exit_70_and_leaves_the_tree(
     changed["info"]["title"] = "Changed"
     write_spec(job.spec, changed)
 
-    def broken(*_: object) -> list[object]:
+    def broken(*_: object, **__: object) -> list[object]:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(_checks, "enum_member_clashes", broken)
+    monkeypatch.setattr(_checks, "mend_document", broken)
     result = cli("generate", job.spec, "--output", job.output)
     assert result.code == 70
     assert result.err.startswith("bearer-codegen: internal error (KeyError: 'a bug'). This is a bug in bearer-codegen")

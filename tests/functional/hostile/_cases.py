@@ -607,14 +607,14 @@ CASES: list[Case] = [
         _yaml(_enum(["a-b", "a_b", "A.B"])),
         "error",
         "/paths/~1things/get/parameters/0/schema/enum/1",
-        "would both become the member A_B",
+        "would all become the member A_B",
     ),
     Case(
         "names_enum_varnames_not_identifiers",
         _yaml(_enum(["a", "b"], **{"x-enum-varnames": ["1st", "ok"]})),
         "error",
         "/paths/~1things/get/parameters/0/schema/x-enum-varnames/0",
-        "'1st' is no Python name",
+        '"1st" is no Python name',
     ),
     Case(
         "duplicate_operation_id",
