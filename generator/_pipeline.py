@@ -27,6 +27,7 @@ from ._problems import Problem, has_errors
 from ._provenance import PROVENANCE_FILE, Provenance
 from ._templating import render_templates
 from ._toolkit import Toolkit
+from ._upstream_speed import install as install_linear_endpoint_copies
 
 __all__ = ["render"]
 
@@ -38,6 +39,7 @@ Python's default of 1,000."""
 
 def render(job: ClientJob, toolkit: Toolkit, staging: Path) -> list[Problem]:
     """Render ``job`` into ``staging/project``; the problems found (an error means nothing usable was made)."""
+    install_linear_endpoint_copies()
     previous_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(previous_limit, RECURSION_LIMIT))
     try:

@@ -252,6 +252,34 @@ def test_the_plain_walk_decides_ordinary_shapes(bend: Callable[[dict[str, Any]],
     assert semantic_verdict(spec, "3.1.0") is True
 
 
+def _linked_components(count: int) -> dict[str, Any]:
+    """``count`` component schemas, each with a property referring to the next: a chain of references."""
+    spec = minimal_spec()
+    schemas = {
+        f"S{index}": {"type": "object", "properties": {"next": {"$ref": f"#/components/schemas/S{index + 1}"}}}
+        for index in range(count)
+    }
+    spec["components"]["schemas"] = {**schemas, f"S{count}": {"type": "string"}}
+    return spec
+
+
+@pytest.mark.parametrize(("count", "limit"), [(200, 1_000), (900, 20_000)])
+def test_the_plain_walk_decides_long_chains_of_references(count: int, limit: int) -> None:
+    """Interlinked components are followed hundreds of references deep (the pipeline's limit is 20,000 frames)."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
+    try:
+        assert semantic_verdict(_linked_components(count), "3.1.0") is True
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def test_a_chain_deeper_than_the_stack_allows_is_left_to_the_keyword_walk() -> None:
+    """Never "valid" where the keyword walk, with the same stack, could run out of it."""
+    assert sys.getrecursionlimit() <= 4 * 300
+    assert semantic_verdict(_linked_components(300), "3.1.0") is None
+
+
 def _python(code: str, *arguments: str, environment: dict[str, str] | None = None) -> str:
     """What ``code`` prints, run by this interpreter in a fresh process from the repository root."""
     env = {**os.environ, **(environment or {})}
