@@ -15,9 +15,11 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
+
 from ._build import check, generate
 from ._clients import ClientJob, job_for_spec, load_clients
-from ._problems import Problem, has_errors, render_problems
+from ._problems import Problem, Severity, has_errors, render_problems
 from ._toolkit import Toolkit
 
 __all__ = ["main"]
@@ -48,11 +50,15 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     gen.add_argument("--output", type=Path, help="project directory to create or replace (with SPEC)")
     gen.add_argument("--package-name", help="Python package name (with SPEC; default: from --output)")
     gen.add_argument("--config", type=Path, help="openapi-python-client options file, YAML or JSON (with SPEC)")
-    gen.add_argument(
-        "--lenient",
+    strictness = gen.add_mutually_exclusive_group()
+    strictness.add_argument(
+        "--strict",
         action="store_true",
-        help="report violations of the OpenAPI schema as warnings (with SPEC); openapi-python-client still decides",
+        help="refuse the document (exit 2) over what is otherwise a warning: violations of the OpenAPI schema, "
+        "operations or responses that cannot be generated (without SPEC: for every client of spec/clients.yaml)",
     )
+    # Deprecated: lenient became the default. Kept so scripts that pass it keep working (it changes nothing).
+    strictness.add_argument("--lenient", action="store_true", help="deprecated and without effect: the default now")
     commands.add_parser("check", help="exit 1 when generated/ differs from a fresh render, listing the files")
     diff = commands.add_parser("diff", help="compare the public API two specs generate; exit 1 on breaking changes")
     serve = commands.add_parser(
@@ -95,16 +101,25 @@ def _report(problems: Sequence[Problem]) -> None:
         print(render_problems(problems), file=sys.stderr)
 
 
+LENIENT_DEPRECATED = "deprecated and without effect: lenient is the default now; --strict refuses instead"
+
+
 def _jobs(args: argparse.Namespace, root: Path) -> list[ClientJob] | list[Problem] | Problem:
     """The clients this invocation is about: one SPEC, or every client of spec/clients.yaml."""
+    strict = args.command == "generate" and bool(args.strict)
     if args.command == "generate" and args.spec is not None:
         if args.output is None:
             return Problem("--output", "", "generating a single SPEC needs --output DIR")
-        job = job_for_spec(args.spec, args.output, args.package_name, args.config, lenient=args.lenient)
+        job = job_for_spec(args.spec, args.output, args.package_name, args.config, strict=strict)
         return [job] if isinstance(job, ClientJob) else job
-    if args.command == "generate" and (args.output or args.package_name or args.config or args.lenient):
-        return Problem("--output", "", "--output, --package-name, --config and --lenient need a SPEC argument")
-    return load_clients(root)
+    if args.command == "generate" and (args.output or args.package_name or args.config):
+        return Problem("--output", "", "--output, --package-name and --config need a SPEC argument")
+    jobs = load_clients(root)
+    clients = [job for job in jobs if isinstance(job, ClientJob)]
+    if strict and clients:
+        # --strict makes every declared client strict; without it each keeps its own `strict` of spec/clients.yaml.
+        return [attrs.evolve(job, strict=True) for job in clients]
+    return jobs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -139,6 +154,8 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_diff(args)
     root: Path = args.root
+    if args.command == "generate" and args.lenient:
+        _report([Problem("--lenient", "", LENIENT_DEPRECATED, Severity.WARNING)])
     toolkit = Toolkit.locate()
     found = _jobs(args, root)
     items: list[ClientJob | Problem] = [found] if isinstance(found, Problem) else list(found)

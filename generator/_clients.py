@@ -44,6 +44,7 @@ _SCHEMA: Mapping[str, Any] = {
                     "project": {"type": "string", "pattern": _NAME},
                     "package": {"type": "string", "pattern": _NAME},
                     "options": {"type": "object", "not": {"anyOf": [{"required": [o]} for o in _RESERVED_OPTIONS]}},
+                    "strict": {"type": "boolean"},
                 },
             },
         }
@@ -63,8 +64,14 @@ class ClientJob:
     options: ConfigFile = attrs.field(eq=False)
     regenerate_command: str
     """Named in the banner of every generated file."""
-    lenient: bool = False
-    """Report violations of the OpenAPI schema as warnings and let openapi-python-client decide."""
+    strict: bool = False
+    """Refuse the document over anything a lenient run only warns about.
+
+    Without it, violations of the OpenAPI schema are warnings (openapi-python-client decides
+    what it can model) and an operation or response that cannot be generated is left out with a
+    warning and listed in the project's README and ``provenance.toml``. With it, each of those is
+    an error and nothing is written: for clients whose every operation must be there.
+    """
 
     @property
     def distribution(self) -> str:
@@ -109,6 +116,7 @@ def load_clients(root: Path) -> list[ClientJob] | list[Problem]:
                 package=package,
                 options=options,
                 regenerate_command="make generate",
+                strict=bool(raw.get("strict", False)),
             )
         )
     outputs = [job.output for job in jobs]
@@ -119,7 +127,7 @@ def load_clients(root: Path) -> list[ClientJob] | list[Problem]:
 
 
 def job_for_spec(
-    spec: Path, output: Path, package: str | None, options_file: Path | None, *, lenient: bool = False
+    spec: Path, output: Path, package: str | None, options_file: Path | None, *, strict: bool = False
 ) -> ClientJob | Problem:
     """A one-off client: ``generate SPEC --output DIR [--package-name NAME]``."""
     name = package or re.sub(r"[^a-z0-9_]", "_", output.name.lower()).strip("_") or "client"
@@ -144,6 +152,6 @@ def job_for_spec(
         package=name,
         options=options,
         regenerate_command=f"bearer-codegen generate {spec.name} --output {output.name} --package-name {name}"
-        + (" --lenient" if lenient else ""),
-        lenient=lenient,
+        + (" --strict" if strict else ""),
+        strict=strict,
     )

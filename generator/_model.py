@@ -5,8 +5,9 @@ rendering, the generator changes it in place where the stock result would be wro
 clients: classes named like the templates' own names are renamed, endpoints protected by the
 document-wide ``security`` accept only an ``AuthenticatedClient``, an operation offering one
 schema under several media types keeps one, and parameter and property names that would shadow
-the templates' locals are renamed (see :mod:`._names`). Its errors become problems (see
-:mod:`._upstream_errors`).
+the templates' locals are renamed (see :mod:`._names`), and bodies it cannot model are carried
+as raw bytes (see :mod:`._raw_bodies`). What it still leaves out becomes one problem each (see
+:mod:`._upstream_errors`): a warning, listed as not generated, unless the client is strict.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from ._lifecycle import protected_operations
 from ._names import class_overrides, module_collisions, rename_parameters, rename_properties
 from ._pointer import join_pointer
 from ._problems import Problem, Severity
-from ._upstream_errors import guarded, parse_errors, problems_from
+from ._raw_bodies import file_responses, raw_bodies, restore_media_types
+from ._upstream_errors import guarded, parse_errors, problems_from, unreadable
 
 __all__ = ["Model", "build_model"]
 
@@ -41,7 +43,10 @@ class Model:
     data: GeneratorData
     config: Config
     problems: list[Problem]
-    """Warnings about what was mended, and errors that make the model unusable (every upstream error)."""
+    """Warnings about what was mended or left out, and errors that make the model unusable."""
+    not_generated: list[Problem]
+    """What openapi-python-client left out (operations, responses, media types, models), each once: also in
+    ``problems``, as warnings (or as errors for a strict client, which is then refused)."""
 
 
 def build_model(document: Document, job: ClientJob, project_dir: Path) -> Model | list[Problem]:
@@ -55,21 +60,26 @@ def build_model(document: Document, job: ClientJob, project_dir: Path) -> Model 
 
 
 def _model(document: Document, job: ClientJob, config: Config) -> Model | list[Problem]:
-    data = GeneratorData.from_dict(document, config=config)
+    raw = raw_bodies(document, config)
+    data = GeneratorData.from_dict(raw.document, config=config)
     if isinstance(data, GeneratorError):
-        return problems_from(job.spec_display, [data], document)
+        return unreadable(job.spec_display, document, raw.document)
     config, problems = class_overrides(data, config, job.spec_display)
     if problems:
-        data = GeneratorData.from_dict(document, config=config)
+        data = GeneratorData.from_dict(raw.document, config=config)
         if isinstance(data, GeneratorError):
             return problems_from(job.spec_display, [data], document)
+    restore_media_types(data, raw)
+    file_responses(data)
     _mark_protected(data, document)
-    problems += _one_body_per_type(data, document, job.spec_display)
+    # Left out on purpose, and a warning even for a strict client: the operation itself is whole.
+    left_out = _one_body_per_type(data, document, job.spec_display)
     rename_parameters(data, config)
     rename_properties(data, config)
-    problems += problems_from(job.spec_display, parse_errors(data), document)
+    left_out += problems_from(job.spec_display, parse_errors(data), document, strict=job.strict, data=data)
+    problems += left_out
     problems += module_collisions(data, document, config, job.spec_display)
-    return Model(document, job.spec_display, data, config, problems)
+    return Model(document, job.spec_display, data, config, problems, left_out)
 
 
 def _mark_protected(data: GeneratorData, document: Document) -> None:
@@ -101,18 +111,21 @@ def _one_body_per_type(data: GeneratorData, document: Document, display: str) ->
             if len(kept) == len(endpoint.bodies):
                 continue
             first = {id(body) for body in kept.values()}
-            dropped = [str(body.content_type) for body in endpoint.bodies if id(body) not in first]
+            dropped = [body.content_type.get_untrusted_value() for body in endpoint.bodies if id(body) not in first]
             endpoint.bodies = list(kept.values())
+            sent = ", ".join(body.content_type.get_untrusted_value() for body in endpoint.bodies)
             shape = path_shape(endpoint.path.get_untrusted_value())
             path = next((p for p in as_mapping(document.get("paths")) if path_shape(p) == shape), "")
-            warnings.append(
-                Problem(
-                    display,
-                    join_pointer("/paths", path, endpoint.method.lower(), "requestBody", "content") if path else "",
-                    f"{endpoint.method.upper()} {path}: the request body has the same type in every media type, so "
-                    f"a client could not choose; it sends {', '.join(str(b.content_type) for b in endpoint.bodies)} "
-                    f"and not {', '.join(dropped)}",
-                    Severity.WARNING,
+            operation = join_pointer("/paths", path, endpoint.method.lower()) if path else ""
+            for media_type in dropped:
+                warnings.append(
+                    Problem(
+                        display,
+                        join_pointer(operation, "requestBody", "content", media_type) if operation else "",
+                        f"{endpoint.method.upper()} {path} request body {media_type}: it has the same type as {sent}, "
+                        f"so a client could not choose; the operation sends {sent} only, this media type is not "
+                        "generated",
+                        Severity.WARNING,
+                    )
                 )
-            )
     return warnings

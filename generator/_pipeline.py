@@ -6,13 +6,17 @@
 Each step is a function of its own module; this one only strings them together. Every step
 returns problems (values with a file and a JSON pointer, see :mod:`._problems`); the first
 error stops the pipeline, and nothing is written outside ``staging``, so a refused document
-leaves ``generated/`` as it was.
+leaves ``generated/`` as it was. What openapi-python-client leaves out is a warning, listed in
+the project's README and ``provenance.toml`` (``Model.not_generated``), or an error when the job
+is strict.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+
+import attrs
 
 from ._audit import audit_package
 from ._banner import banner, stamp_banners
@@ -24,7 +28,7 @@ from ._lifecycle import resolve_lifecycle
 from ._model import build_model
 from ._names import origins
 from ._problems import Problem, has_errors
-from ._provenance import PROVENANCE_FILE, Provenance
+from ._provenance import PROVENANCE_FILE, Omission, Provenance
 from ._templating import render_templates
 from ._toolkit import Toolkit
 from ._upstream_speed import install as install_linear_endpoint_copies
@@ -82,7 +86,8 @@ def _render(job: ClientJob, toolkit: Toolkit, project_dir: Path) -> list[Problem
         return [*problems, Problem(job.spec_display, "", f"the generated code could not be formatted: {failure}")]
 
     toolkit.embed_runtime(package_dir)
-    provenance = Provenance.measure(job.spec, job.spec_display, toolkit)
+    left_out = tuple(Omission(problem.pointer, problem.message) for problem in model.not_generated)
+    provenance = attrs.evolve(Provenance.measure(job.spec, job.spec_display, toolkit), not_generated=left_out)
     (project_dir / PROVENANCE_FILE).write_text(provenance.to_toml(), encoding="utf-8")
     stamp_banners(project_dir, banner(job))
     return problems

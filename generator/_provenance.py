@@ -18,7 +18,7 @@ import attrs
 
 from ._toolkit import Toolkit
 
-__all__ = ["PROVENANCE_FILE", "Provenance", "read_provenance", "toolkit_files"]
+__all__ = ["PROVENANCE_FILE", "Omission", "Provenance", "read_provenance", "toml_string", "toolkit_files"]
 
 PROVENANCE_FILE = "provenance.toml"
 _SKIPPED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache"})
@@ -80,6 +80,8 @@ class Provenance:
     toolkit_sha256: str
     openapi_python_client: str
     ruff: str
+    not_generated: tuple[Omission, ...] = ()
+    """What the generated project lacks (listed only when something is missing, so complete projects are unchanged)."""
 
     @classmethod
     def measure(cls, spec: Path, spec_name: str, toolkit: Toolkit) -> Provenance:
@@ -102,7 +104,36 @@ class Provenance:
             f'toolkit_sha256 = "{self.toolkit_sha256}"\n'
             f'openapi_python_client = "{self.openapi_python_client}"\n'
             f'ruff = "{self.ruff}"\n'
+        ) + "".join(
+            f"\n[[not_generated]]\npointer = {toml_string(o.pointer)}\nreason = {toml_string(o.reason)}\n"
+            for o in self.not_generated
         )
+
+
+@attrs.frozen
+class Omission:
+    """One part of the document the generated project lacks: where it is, and why it was left out."""
+
+    pointer: str
+    """RFC 6901 JSON pointer into the spec."""
+    reason: str
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string: quotes, backslashes and every control character escaped.
+
+    The text comes from the document (paths, media types), so nothing in it may end the string; a
+    lone surrogate (a JSON ``\\ud800`` escape) cannot be written as UTF-8 and becomes ``?``.
+    """
+    escaped: list[str] = []
+    for char in text.encode("utf-8", "replace").decode("utf-8"):
+        if char in '"\\':
+            escaped.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            escaped.append(f"\\u{ord(char):04X}")
+        else:
+            escaped.append(char)
+    return '"' + "".join(escaped) + '"'
 
 
 def read_provenance(project: Path) -> Provenance | None:

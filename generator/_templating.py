@@ -20,7 +20,7 @@ from ._lifecycle import TokenLifecycleSpec
 from ._model import Model
 from ._problems import Problem
 from ._toolkit import RUNTIME_PACKAGE
-from ._upstream_errors import guarded, problems_from
+from ._upstream_errors import guarded, parse_errors, problems_from
 
 __all__ = ["render_templates"]
 
@@ -31,6 +31,7 @@ def render_templates(model: Model, lifecycle: TokenLifecycleSpec | None, templat
     # Jinja types its globals by the defaults it ships; any value is valid there.
     cast(Any, project.env.globals).update(bearer_lifecycle=lifecycle, runtime_package=RUNTIME_PACKAGE)
     project.env.filters.update(pyrepr=repr, **_memoised_filters())
+    cast(Any, project.env.globals)["not_generated"] = [_omission(problem) for problem in model.not_generated]
 
     def is_login_operation(endpoint: Endpoint) -> bool:
         """``endpoint is login_operation``: the spec's login, whose password its module redacts from logs."""
@@ -40,7 +41,16 @@ def render_templates(model: Model, lifecycle: TokenLifecycleSpec | None, templat
 
     cast(Any, project.env.tests)["login_operation"] = is_login_operation
     errors = guarded(model.display, project.build)
-    return [errors] if isinstance(errors, Problem) else problems_from(model.display, errors, model.document)
+    if isinstance(errors, Problem):
+        return [errors]
+    # It repeats the modelling errors, reported (each as strict as the job wants) by the model already.
+    reported = parse_errors(model.data)
+    return problems_from(model.display, [e for e in errors if e not in reported], model.document)
+
+
+def _omission(problem: Problem) -> dict[str, str]:
+    """A left-out part for the README: one line each, no backquote to end the pointer's code span early."""
+    return {"pointer": problem.pointer.replace("`", "'"), "reason": " ".join(problem.message.split())}
 
 
 def _memoised_filters() -> dict[str, Callable[..., str]]:
