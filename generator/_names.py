@@ -81,9 +81,27 @@ MODULE_NAMES_IN_USE = frozenset({"cast", "json", "types"})
 """Lower-case names a model module imports; its ``from_dict`` names a local after the module."""
 MODEL_SUFFIX = "Model"
 ENDPOINT_LOCALS = frozenset(
-    {"body", "cast", "client", "cookies", "errors", "headers", "httpx", "kwargs", "params", "quote", "response", "url"}
+    {
+        "body",
+        "cast",
+        "client",
+        "cookies",
+        "errors",
+        "headers",
+        "httpx",
+        "kwargs",
+        "params",
+        "quote",
+        "response",
+        "url",
+        # the module's own functions
+        "asyncio",
+        "asyncio_detailed",
+        "sync",
+        "sync_detailed",
+    }
 )
-"""Names bound in endpoint modules besides the parameters: template locals and lower-case imports."""
+"""Names bound in endpoint modules besides the parameters: template locals, lower-case imports, its functions."""
 MODEL_LOCALS = frozenset(
     {
         "additional_keys",

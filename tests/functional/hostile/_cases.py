@@ -232,8 +232,10 @@ CLASS_NAMES += ["Any", "HTTPStatus", "Mapping", "T", "TypeVar", "UUID", "Literal
 PROPERTY_NAMES = ["class", "import", "list", "self", "1abc", "_private", "__dunder__", "é", "to_dict", "from_dict"]
 PROPERTY_NAMES += ["additional_properties", "additional_keys", "to_multipart", "src_dict", "field_dict", "d", "cls"]
 PROPERTY_NAMES += ["cast", "json", "types", "prop", "prop_name", "files", "UNSET", "Unset", "T", "Any", "datetime"]
+PROPERTY_NAMES += ["annotations"]
 PARAMETER_NAMES = ["headers", "params", "cookies", "kwargs", "response", "body", "client", "url", "quote", "httpx"]
 PARAMETER_NAMES += ["errors", "json_mode", "class", "1x", "Response", "UNSET", "self"]
+PARAMETER_NAMES += ["sync", "sync_detailed", "asyncio", "asyncio_detailed"]
 
 
 def _keyword_operations() -> dict[str, Any]:
