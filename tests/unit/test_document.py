@@ -111,3 +111,14 @@ def test_a_number_is_refused_exactly_when_it_is_not_finite(
 
 def _not_finite(value: object) -> bool:
     return isinstance(value, float) and not math.isfinite(value)
+
+
+def test_yaml_timestamps_stay_the_text_they_were_written_as(tmp_path: Path) -> None:
+    """JSON has no dates: an unquoted ``2022-01-01`` (an ``example``, an enum value) is read as text."""
+    text = "openapi: 3.1.0\nx-a: 2022-01-01\nx-b: [2001-12-14t21:59:43.10-05:00, '2022-01-01', 2022]\n"
+    document = _load(tmp_path, text, "doc.yaml")
+    assert document == {
+        "openapi": "3.1.0",
+        "x-a": "2022-01-01",
+        "x-b": ["2001-12-14t21:59:43.10-05:00", "2022-01-01", 2022],
+    }
