@@ -30,7 +30,7 @@ from typing import Any, cast
 from openapi_python_client.strings import ClassName
 
 from ._document import Document, target
-from ._enum_names import EnumPlan, plan_members
+from ._enum_names import plan_members
 from ._jsonish import as_list, as_mapping
 from ._pointer import join_pointer, split_ref
 from ._problems import Problem, Severity
@@ -165,15 +165,44 @@ class _Mender:
         self.fix(node, lambda mended: mended.setdefault("items", {}))
 
     def enum(self, pointer: str, node: dict[str, Any]) -> None:
-        values = [value for value in as_list(node["enum"]) if value is not None]
-        plan = plan_members(values, as_list(node.get("x-enum-varnames")))
+        """An empty enum is dropped, a repeated value kept once, members that meet named apart."""
+        values = as_list(node["enum"])
+        if not values:
+            if self.report(
+                join_pointer(pointer, "enum"),
+                "an empty enum allows no value" + ("" if self.strict else "; it is dropped"),
+            ):
+                self.fix(node, lambda mended: mended.pop("enum", None))
+            return
+        kept: dict[str, int] = {}
+        repeated = False
+        for index, value in enumerate(values):
+            first = kept.setdefault(json.dumps(value, sort_keys=True, default=repr), index)
+            if first != index:
+                repeated = self.report(
+                    join_pointer(pointer, "enum", index),
+                    f"the enum value {_quote(value)} is listed again (first at index {first})"
+                    + ("" if self.strict else "; it is kept once"),
+                )
+        if repeated:
+            self.fix(node, _keep(sorted(kept.values())))
+        # openapi-python-client names the non-null values, and reads x-enum-varnames as one name per such value.
+        non_null = [index for index in range(len(values)) if values[index] is not None]
+        kept_non_null = [index for index in sorted(kept.values()) if values[index] is not None]
+        varnames = as_list(node.get("x-enum-varnames"))
+        aligned = len(varnames) == len(non_null)
+        position = {index: number for number, index in enumerate(non_null)}
+        names = [varnames[position[index]] for index in kept_non_null] if aligned else []
+        plan = plan_members([values[index] for index in kept_non_null], names)
         if plan is None:
+            if aligned and len(kept_non_null) < len(non_null):
+                self.fix(node, _set_varnames(names))
             return
         mend = True
         for clash in plan.clashes:
             quoted = " and ".join(map(repr, clash.values))
             mend &= self.report(
-                join_pointer(pointer, "enum", _enum_index(node, clash.index)),
+                join_pointer(pointer, "enum", kept_non_null[clash.index]),
                 f"the enum values {quoted} would {'both' if len(clash.values) == 2 else 'all'} become the member "
                 f"{clash.member}"
                 + (
@@ -183,13 +212,14 @@ class _Mender:
                 ),
             )
         for index, name in plan.invalid:
-            raw = as_list(node.get("x-enum-varnames"))[index]
+            where = position[kept_non_null[index]]
             mend &= self.report(
-                join_pointer(pointer, "x-enum-varnames", index),
-                f"{_quote(raw)} is no Python name" + ("" if self.strict else f"; the member is generated as {name}"),
+                join_pointer(pointer, "x-enum-varnames", where),
+                f"{_quote(varnames[where])} is no Python name"
+                + ("" if self.strict else f"; the member is generated as {name}"),
             )
         if mend:
-            self.fix(node, _set_varnames(plan))
+            self.fix(node, _set_varnames(plan.names))
 
     def titles(self) -> None:
         """Component schemas that the ``title`` gives one class name: named after their keys instead."""
@@ -286,15 +316,17 @@ def _misfits(
             yield pointer, node, error.message[: _QUOTE_CHARS * 3]
 
 
-def _enum_index(node: dict[str, Any], index: int) -> int:
-    """The index in ``enum`` of the ``index``-th non-null value."""
-    positions = [i for i, value in enumerate(as_list(node.get("enum"))) if value is not None]
-    return positions[index] if index < len(positions) else index
-
-
-def _set_varnames(plan: EnumPlan) -> Fix:
+def _keep(indexes: list[int]) -> Fix:
     def change(mended: dict[str, Any]) -> None:
-        mended["x-enum-varnames"] = list(plan.names)
+        values = as_list(mended.get("enum"))
+        mended["enum"] = [values[index] for index in indexes]
+
+    return change
+
+
+def _set_varnames(names: list[object] | list[str]) -> Fix:
+    def change(mended: dict[str, Any]) -> None:
+        mended["x-enum-varnames"] = list(names)
 
     return change
 

@@ -284,3 +284,37 @@ def test_member_names_are_distinct_and_stable(values: list[object], varnames: li
 )
 def test_member_names_that_need_nothing_get_no_plan(values: list[object], varnames: list[object]) -> None:
     assert plan_members(values, varnames) is None
+
+
+def test_an_empty_enum_is_dropped() -> None:
+    mended, problems = _mend(_with_parameter({"type": "string", "enum": []}))
+    assert _parameter_schema(mended) == {"type": "string"}
+    assert _rendered(problems) == [
+        f"warning: doc.yaml#{THINGS}/parameters/0/schema/enum: an empty enum allows no value; it is dropped"
+    ]
+
+
+def test_a_repeated_enum_value_is_kept_once_and_the_names_stay_aligned() -> None:
+    schema = {"type": "string", "enum": ["a", "b", "a", None, "c", "b"], "x-enum-varnames": ["A", "B", "A", "C", "B"]}
+    mended, problems = _mend(_with_parameter(schema))
+    assert _parameter_schema(mended)["enum"] == ["a", "b", None, "c"]
+    assert _parameter_schema(mended)["x-enum-varnames"] == ["A", "B", "C"]
+    assert _rendered(problems) == [
+        f'warning: doc.yaml#{THINGS}/parameters/0/schema/enum/2: the enum value "a" is listed again '
+        "(first at index 0); it is kept once",
+        f'warning: doc.yaml#{THINGS}/parameters/0/schema/enum/5: the enum value "b" is listed again '
+        "(first at index 1); it is kept once",
+    ]
+
+
+def test_a_repeated_value_and_a_clash_point_at_the_values_as_written() -> None:
+    mended, problems = _mend(_with_parameter({"type": "string", "enum": ["x", "x", "ASC", "asc"]}))
+    assert _parameter_schema(mended)["enum"] == ["x", "ASC", "asc"]
+    assert _parameter_schema(mended)["x-enum-varnames"] == ["X", "ASC", "ASC_2"]
+    assert [p.pointer.rsplit("/", 1)[1] for p in problems] == ["1", "3"]
+
+
+def test_server_variable_enums_are_no_schemas() -> None:
+    document = minimal_spec()
+    document["servers"] = [{"url": "https://{site}", "variables": {"site": {"default": "a", "enum": ["a", "a"]}}}]
+    assert _mend(document) == (document, [])
