@@ -24,8 +24,8 @@ DocumentCheck = Callable[[Document, ClientJob], list[Problem]]
 
 
 def _references(document: Document, job: ClientJob) -> list[Problem]:
-    """Every ``$ref`` is local and resolves (never lenient: the validator would follow it out of the document)."""
-    return check_references(document, job.spec_display)
+    """Every ``$ref`` is local and resolves (never lenient, but in examples: the validator would follow it)."""
+    return check_references(document, job.spec_display, strict=job.strict)
 
 
 def _openapi_schema(document: Document, job: ClientJob) -> list[Problem]:
