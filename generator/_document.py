@@ -314,6 +314,8 @@ def _references(document: Document) -> Iterator[tuple[str, str, bool]]:
                 continue
             if not named and key == "examples" and isinstance(value, list):
                 continue
+            if in_examples and not named and key == "value":
+                continue  # an Example Object's value: data
             inner = in_examples or (not named and key == "examples")
             stack.append((join_pointer(pointer, key), value, key, inner))
 

@@ -142,7 +142,7 @@ def _with_references() -> dict[str, object]:
                                         "example": {"LogDevice": {"$ref": "#/literal/value"}},
                                         "examples": [{"$ref": "https://example.com/literal"}],
                                     },
-                                    "examples": {"first": nowhere},
+                                    "examples": {"first": nowhere, "second": {"value": nowhere}},
                                 }
                             },
                         }
