@@ -246,5 +246,3 @@ def test_enum_values_meeting_are_named_apart_or_refused_when_strict(
     text = module.read_text(encoding="utf-8")
     assert 'A_MINUS_B = "a-b"' in text
     assert 'A_UNDERSCORE_B = "a_b"' in text
-
-
