@@ -111,20 +111,22 @@ def _one_body_per_type(data: GeneratorData, document: Document, display: str) ->
             if len(kept) == len(endpoint.bodies):
                 continue
             first = {id(body) for body in kept.values()}
-            dropped = [body.content_type.get_untrusted_value() for body in endpoint.bodies if id(body) not in first]
+            dropped = [body for body in endpoint.bodies if id(body) not in first]
             endpoint.bodies = list(kept.values())
-            sent = ", ".join(body.content_type.get_untrusted_value() for body in endpoint.bodies)
             shape = path_shape(endpoint.path.get_untrusted_value())
             path = next((p for p in as_mapping(document.get("paths")) if path_shape(p) == shape), "")
             operation = join_pointer("/paths", path, endpoint.method.lower()) if path else ""
-            for media_type in dropped:
+            for body in dropped:
+                python_type = body.prop.get_type_string(no_optional=True).as_unembedded_code()
+                media_type = body.content_type.get_untrusted_value()
+                sent = kept[python_type].content_type.get_untrusted_value()
                 warnings.append(
                     Problem(
                         display,
                         join_pointer(operation, "requestBody", "content", media_type) if operation else "",
-                        f"{endpoint.method.upper()} {path} request body {media_type}: it has the same type as {sent}, "
-                        f"so a client could not choose; the operation sends {sent} only, this media type is not "
-                        "generated",
+                        f"{endpoint.method.upper()} {path} request body {media_type}: it is the same Python type "
+                        f"({python_type}) as {sent}, so a client could not tell them apart; the operation sends "
+                        f"{sent}, this media type is not generated",
                         Severity.WARNING,
                     )
                 )

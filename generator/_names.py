@@ -81,27 +81,11 @@ MODULE_NAMES_IN_USE = frozenset({"cast", "json", "types"})
 """Lower-case names a model module imports; its ``from_dict`` names a local after the module."""
 MODEL_SUFFIX = "Model"
 ENDPOINT_LOCALS = frozenset(
-    {
-        "body",
-        "cast",
-        "client",
-        "cookies",
-        "errors",
-        "headers",
-        "httpx",
-        "kwargs",
-        "params",
-        "quote",
-        "response",
-        "url",
-        # the module's own functions
-        "asyncio",
-        "asyncio_detailed",
-        "sync",
-        "sync_detailed",
-    }
+    {"body", "cast", "client", "cookies", "errors", "headers", "httpx", "kwargs", "params", "quote", "response", "url"}
+    | {"sync", "sync_detailed", "asyncio", "asyncio_detailed", "login_secrets", "redacting"}
 )
-"""Names bound in endpoint modules besides the parameters: template locals, lower-case imports, its functions."""
+"""Names bound in endpoint modules besides the parameters: template locals, lower-case imports, and the
+module's own functions (a query parameter ``sync`` hid ``sync()`` inside ``sync_detailed``)."""
 MODEL_LOCALS = frozenset(
     {
         "additional_keys",

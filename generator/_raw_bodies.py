@@ -172,6 +172,8 @@ def _request_content(content: Mapping[str, Any], config: Config, stand_ins: dict
 
 def _response_content(content: Mapping[str, Any], config: Config) -> dict[str, Any] | None:
     """Raw bytes in place of a response's content none of whose media types can be modelled; None otherwise."""
+    if any(key in config.content_type_overrides for key in content):
+        return None  # the user decided how this response is read
     simplified = [_simplified(key, config) for key in content]
     if not simplified or all(media is None for media in simplified):
         return None

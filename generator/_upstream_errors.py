@@ -14,9 +14,9 @@ import contextlib
 import io
 import re
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import ErrorLevel, GeneratorError, ParseError
@@ -50,6 +50,7 @@ _MEDIA_TYPE = re.compile(r"^Unsupported content type (?P<type>\S+)$")
 _BODY_DETAILS = frozenset({"Invalid content type", "Missing schema"})
 _OMITS_ENDPOINT = "Endpoint will not be generated."
 _MAX_READ_ERRORS = 20
+_DUPLICATE = re.compile(r'Attempted to generate duplicate models with name "(?P<name>[^"]+)"')
 _CANNOT_READ = "openapi-python-client cannot read this"
 _NOT_FOUND = "Could not find reference in parsed models or enums"
 _REMOVAL_START = "Failure to process schema has resulted in the removal of:"
@@ -107,23 +108,28 @@ def unreadable(display: str, document: Document, modelled: Document) -> list[Pro
     It reports the failure as one text with pydantic's dotted locations, ambiguous where a path
     has dots; validated again here, each location is a tuple that becomes a JSON pointer.
     """
+    hint = " (Swagger 2.0 documents are not supported)" if "swagger" in document else ""
     try:
         OpenAPI.model_validate(modelled)
     except ValidationError as err:
+        found = err.errors()[:_MAX_READ_ERRORS]
         return [
             Problem(
-                display, _pointer_of(document, error["loc"]), f"openapi-python-client cannot read this: {error['msg']}"
+                display, _pointer_of(document, e["loc"], e["type"] == "missing"), f"{_CANNOT_READ}: {e['msg']}{hint}"
             )
-            for error in err.errors()[:_MAX_READ_ERRORS]
+            for e in found
         ]
-    return [Problem(display, "", "openapi-python-client cannot read this document")]
+    return [Problem(display, "", f"{_CANNOT_READ} document{hint}")]
 
 
-def _pointer_of(document: Document, loc: tuple[int | str, ...]) -> str:
-    """The pointer of a pydantic location: its tokens that are in the document (the rest name union branches)."""
+def _pointer_of(document: Document, loc: tuple[int | str, ...], missing: bool) -> str:
+    """The pointer of a pydantic location: its tokens that are in the document (the rest name union branches).
+
+    A ``missing`` field is named by its own token, which the document lacks by definition.
+    """
     node: object = document
     pointer = ""
-    for token in loc:
+    for token in loc[:-1] if missing and loc else loc:
         fields, items = as_mapping(node), as_list(node)
         if str(token) in fields:
             node = fields[str(token)]
@@ -132,7 +138,7 @@ def _pointer_of(document: Document, loc: tuple[int | str, ...]) -> str:
         else:
             continue
         pointer = join_pointer(pointer, token)
-    return pointer
+    return join_pointer(pointer, loc[-1]) if missing and loc else pointer
 
 
 def parse_errors(data: GeneratorData) -> list[GeneratorError]:
@@ -166,15 +172,20 @@ def problems_from(
         failed.update(_removed(error.detail or ""))
     problems: list[Problem] = []
     for error, schema in located:
-        severity = Severity.WARNING if error.level is ErrorLevel.WARNING and not strict else Severity.ERROR
         header = error.header.strip()
         detail = (error.detail or "").strip()
+        duplicate = _DUPLICATE.search(detail)
+        # Two schemas meeting as one class is no part to leave out: which one is "the" model is a guess.
+        lenient = error.level is ErrorLevel.WARNING and not strict and duplicate is None
+        severity = Severity.WARNING if lenient else Severity.ERROR
+        if duplicate is not None:
+            detail += f"{_owner(data, document, duplicate['name'])}; rename one of them or give it a distinct title"
         match = _ENDPOINT_HEADER.match(header)
         if match:
             missing = claimed.setdefault((match["method"], match["path"]), _omitted_codes(document, match, generated))
             pointer, text = _endpoint_problem(document, match, missing, header, detail, error)
             text = _name_references(document, pointer, text, failed)
-            problems.append(Problem(display, pointer, text, severity))
+            problems.append(Problem(display, pointer, _refused(text) if duplicate else text, severity))
             continue
         pointer = schema["pointer"] if schema is not None else ""
         if schema is None and error.level is ErrorLevel.WARNING:
@@ -186,8 +197,15 @@ def problems_from(
             text = _name_references(document, pointer, _schema_text(document, pointer, f"{header} {detail}"), failed)
         else:
             text = _OBJECT_REPR.sub("…", f"{header} {detail}".strip())
-        problems.append(Problem(display, pointer, text, severity))
+        problems.append(Problem(display, pointer, _refused(text) if duplicate else text, severity))
     return problems
+
+
+def _refused(text: str) -> str:
+    """A message about a part left out, worded for an error that refuses the document instead."""
+    for left_out in ("; this model is not generated", "; the operation is not generated"):
+        text = text.replace(left_out, "; the document cannot be generated as it is")
+    return text
 
 
 def _removed(detail: str) -> list[str]:
@@ -210,6 +228,15 @@ def _is_union(schema: object) -> bool:
     return "oneOf" in fields or "anyOf" in fields
 
 
+def _owner(data: GeneratorData | None, document: Document, name: str) -> str:
+    """Which component schema already became the class ``name`` (', as SCHEMA does'), or ''."""
+    schemas = as_mapping(as_mapping(document.get("components")).get("schemas"))
+    for model in data.models if data is not None else []:
+        if str(model.class_info.name) == name and model.name.get_untrusted_value() in schemas:
+            return f" (as {join_pointer('/components/schemas', model.name.get_untrusted_value())} does)"
+    return ""
+
+
 def _schema_text(document: Document, pointer: str, text: str) -> str:
     """openapi-python-client's message about a schema it left out, said once, with what went with it."""
     also = [removed for removed in _removed(text) if removed != pointer]
@@ -218,7 +245,7 @@ def _schema_text(document: Document, pointer: str, text: str) -> str:
         text = text.replace(_UNION, _union_name(document, pointer))
     text = _SCHEMA_PREFIX.sub("", text).replace("Unable to parse this part of your OpenAPI document: :", "")
     name = split_pointer(pointer)[-1] if pointer else "?"
-    with_it = f" (nor {', '.join(also)}, which use it)" if also else ""
+    with_it = f", nor are the schemas that use it: {', '.join(also)}" if also else ""
     return f"the schema {name!r}: {_sentence(text)}; this model is not generated{with_it}"
 
 
@@ -301,7 +328,7 @@ def _endpoint_problem(
         return pointer, f"{name} {label}: {_sentence(why)}; this response is not generated"
     parameter = _PARAMETER.match(detail)
     if parameter is not None or (isinstance(error, ParseError) and isinstance(error.data, Parameter)):
-        pointer, what = _parameter_site(document, operation, error)
+        pointer, what = _parameter_site(document, operation, error, detail)
         why = parameter["why"] if parameter is not None else detail
         return pointer, f"{name} {what}: {_sentence(why)}; {left_out or 'the operation is not generated'}"
     lines = [line for line in detail.splitlines() if line.strip()]
@@ -342,7 +369,7 @@ def _body_keys(document: Document, operation: str) -> list[str]:
     return [str(key) for key in as_mapping(as_mapping(body).get("content"))]
 
 
-def _parameter_site(document: Document, operation: str, error: GeneratorError) -> tuple[str, str]:
+def _parameter_site(document: Document, operation: str, error: GeneratorError, detail: str) -> tuple[str, str]:
     """The pointer and name of the parameter an error is about: the one whose schema or name it carries."""
     data = error.data if isinstance(error, ParseError) else None
     item = operation.rsplit("/", 1)[0]
@@ -361,7 +388,25 @@ def _parameter_site(document: Document, operation: str, error: GeneratorError) -
         schema, _ = _resolved(document, fields.get("schema"))
         if data is not None and _same_schema(schema, data):
             return join_pointer(pointer, "schema"), label
-    return operation, "a parameter"
+    # Without the schema in the error (a default it could not convert): the one parameter whose default it quotes.
+    quoted = [
+        (join_pointer(pointer, "schema", "default"), _label(document, raw))
+        for pointer, raw in candidates
+        if _quotes_default(
+            detail, as_mapping(_resolved(document, as_mapping(_resolved(document, raw)[0]).get("schema"))[0])
+        )
+    ]
+    return quoted[0] if len(quoted) == 1 else (operation, "a parameter")
+
+
+def _label(document: Document, raw: object) -> str:
+    fields = as_mapping(_resolved(document, raw)[0])
+    return f"parameter {fields.get('name')!r} (in {fields.get('in')})"
+
+
+def _quotes_default(detail: str, schema: Mapping[str, Any]) -> bool:
+    """Whether an error's detail ends quoting the schema's default (``Invalid int value: null``)."""
+    return "default" in schema and re.search(rf"\b{re.escape(str(schema['default']))}\b", detail) is not None
 
 
 def _same_schema(schema: object, data: BaseModel) -> bool:
