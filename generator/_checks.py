@@ -34,6 +34,9 @@ def _openapi_schema(document: Document, job: ClientJob) -> list[Problem]:
     from ._validate import validate_openapi
 
     problems = validate_openapi(document, job.spec_display)
+    version = document.get("openapi")
+    if not isinstance(version, str) or not version.startswith(("3.0.", "3.1.")):
+        return problems  # no version openapi-python-client reads: nothing after this could be of use
     if not job.strict:
         return [attrs.evolve(problem, severity=Severity.WARNING) for problem in problems]
     return problems
