@@ -36,6 +36,7 @@ __all__ = [
     "MAX_EXPANDED_NODES",
     "Document",
     "check_references",
+    "height",
     "load_document",
     "path_shape",
     "target",
@@ -112,6 +113,12 @@ def load_document(path: Path, display: str) -> Document | Problem:
         )
     problems = list(_bad_values(document, text, display))
     return problems[0] if problems else document
+
+
+def height(root: object) -> int:
+    """How deep mappings and lists nest in ``root`` (0 for a scalar), measured without recursion."""
+    measured = _measure(root)
+    return 0 if measured is None else measured[1].get(id(root), 0)
 
 
 def _entries(node: object) -> list[tuple[object, object]] | None:

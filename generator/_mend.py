@@ -29,7 +29,7 @@ from typing import Any, cast
 
 from openapi_python_client.strings import ClassName
 
-from ._document import Document, target
+from ._document import MAX_DEPTH, Document, height, target
 from ._enum_names import plan_members
 from ._jsonish import as_list, as_mapping
 from ._pointer import join_pointer, split_ref
@@ -433,4 +433,13 @@ def mend_document(
     mender.mend()
     if not mender.fixes:
         return document, mender.problems
-    return cast(Document, _copy(document, mender.fixes, {}, {})), mender.problems
+    # References into other schemas, each copied into the next, can nest past the depth load_document allows.
+    too_deep = "the schemas that references into other schemas copy in nest too deeply"
+    try:
+        mended = cast(Document, _copy(document, mender.fixes, {}, {}))
+    except RecursionError:
+        return document, [*mender.problems, Problem(display, "", too_deep)]
+    levels = height(mended)
+    if levels > MAX_DEPTH:
+        return document, [*mender.problems, Problem(display, "", f"{too_deep} ({levels} levels; at most {MAX_DEPTH})")]
+    return mended, mender.problems

@@ -318,3 +318,37 @@ def test_server_variable_enums_are_no_schemas() -> None:
     document = minimal_spec()
     document["servers"] = [{"url": "https://{site}", "variables": {"site": {"default": "a", "enum": ["a", "a"]}}}]
     assert _mend(document) == (document, [])
+
+
+def test_references_copied_into_each_other_past_the_stack_are_one_error() -> None:
+    """Each member refers to the next one: every copy holds the next, deeper than the stack allows."""
+    document = minimal_spec()
+    count = 400
+    document["components"]["schemas"] = {
+        f"S{index}": {
+            "allOf": [{"type": "object", "properties": {"n": {"$ref": f"#/components/schemas/S{index + 1}/allOf/0"}}}]
+        }
+        for index in range(count)
+    }
+    document["components"]["schemas"][f"S{count}"] = {"allOf": [{"type": "string"}]}
+    mended, problems = _mend(document)
+    assert mended is document
+    assert problems[-1].pointer == ""
+    assert problems[-1].message.startswith("the schemas that references into other schemas copy in nest too deeply")
+
+
+def test_references_copied_into_each_other_past_the_depth_limit_are_one_error() -> None:
+    """Fewer, deeper members: the copy fits the stack but would nest past load_document's limit (256)."""
+    document = minimal_spec()
+    count = 40
+    schemas: dict[str, Any] = {}
+    for index in range(count):
+        inner: dict[str, Any] = {"$ref": f"#/components/schemas/S{index + 1}/allOf/0"}
+        for _ in range(4):
+            inner = {"type": "object", "properties": {"n": inner}}
+        schemas[f"S{index}"] = {"allOf": [inner]}
+    schemas[f"S{count}"] = {"allOf": [{"type": "string"}]}
+    document["components"]["schemas"] = schemas
+    mended, problems = _mend(document)
+    assert mended is document
+    assert problems[-1].message.endswith("levels; at most 256)")
