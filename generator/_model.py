@@ -27,7 +27,7 @@ from ._lifecycle import protected_operations
 from ._names import class_overrides, module_collisions, rename_parameters, rename_properties
 from ._pointer import join_pointer
 from ._problems import Problem, Severity
-from ._raw_bodies import file_responses, raw_bodies, restore_media_types
+from ._raw_bodies import file_responses, json_overrides, raw_bodies, restore_media_types
 from ._upstream_errors import guarded, parse_errors, problems_from, unreadable
 
 __all__ = ["Model", "build_model"]
@@ -51,8 +51,14 @@ class Model:
 
 def build_model(document: Document, job: ClientJob, project_dir: Path) -> Model | list[Problem]:
     """The mended model of ``document``; or the problems when openapi-python-client could not model it at all."""
+    overrides = json_overrides(document, job.options.content_type_overrides or {})
     options = job.options.model_copy(
-        update={"post_hooks": [], "project_name_override": job.distribution, "package_name_override": job.package}
+        update={
+            "post_hooks": [],
+            "project_name_override": job.distribution,
+            "package_name_override": job.package,
+            "content_type_overrides": overrides or job.options.content_type_overrides,
+        }
     )
     config = Config.from_sources(options, MetaType.UV, job.spec, "utf-8", overwrite=False, output_path=project_dir)
     model = guarded(job.spec_display, lambda: _model(document, job, config))

@@ -41,7 +41,7 @@ from openapi_python_client.strings import get_content_type
 from ._document import Document
 from ._jsonish import as_mapping
 
-__all__ = ["RawBodies", "file_responses", "raw_bodies", "restore_media_types"]
+__all__ = ["RawBodies", "file_responses", "json_overrides", "raw_bodies", "restore_media_types"]
 
 BODY_MEDIA_TYPES = frozenset(
     {"application/json", "application/x-www-form-urlencoded", "multipart/form-data", "application/octet-stream"}
@@ -63,6 +63,8 @@ _READ_FROM_TEXT = (
 )
 """Response types openapi-python-client builds from a response's text correctly; any other is read as a ``str``."""
 _MODELS_PREFIX = "..."
+_JSON_SUBTYPES = frozenset({"json", "x-json"})
+"""Subtypes that are JSON whatever the type says (``application/json`` itself needs no override)."""
 """Relative import prefix of models from an endpoint module (as openapi-python-client uses it)."""
 
 
@@ -87,6 +89,23 @@ def raw_bodies(document: Document, config: Config) -> RawBodies:
         if mended is not None:
             mender.set([*tokens, "content"], mended)
     return RawBodies(mender.root, dict(mender.media_types))
+
+
+def json_overrides(document: Document, overrides: Mapping[str, str]) -> dict[str, str]:
+    """``overrides`` with JSON under another name (``text/json``, ``text/x-json``) read as ``application/json``.
+
+    openapi-python-client reads ``text/json`` as text and handed the text of a model's JSON to
+    ``from_dict`` (Datadog's service checks); a request body in it was left out. Each such media
+    type of the document joins the overrides, unless the user's own overrides name it.
+    """
+    found: dict[str, str] = {}
+    for tokens, _ in _bodies(document):
+        for key in as_mapping(as_mapping(_node(document, tokens)).get("content")):
+            media = str(key).split(";")[0].strip().lower()
+            kind, _, subtype = media.partition("/")
+            if kind != "application" and subtype in _JSON_SUBTYPES:
+                found[str(key)] = "application/json"
+    return {**found, **overrides}
 
 
 def restore_media_types(data: GeneratorData, raw: RawBodies) -> None:

@@ -31,6 +31,7 @@ from ._jsonish import as_mapping
 from ._lifecycle import TokenLifecycleSpec, protected_operations, resolve_lifecycle
 from ._pointer import join_pointer
 from ._problems import Problem
+from ._raw_bodies import file_responses, json_overrides, raw_bodies, restore_media_types
 from ._validate import validate_openapi
 
 __all__ = [
@@ -206,10 +207,14 @@ def load_surface(spec: Path, display: str, options: ConfigFile) -> ApiSurface | 
     lifecycle = resolve_lifecycle(document, display)
     if isinstance(lifecycle, list):
         return lifecycle
+    # Modelled as generation models it: JSON under other names read as JSON, other bodies as raw bytes.
+    overrides = json_overrides(document, options.content_type_overrides or {})
+    options = options.model_copy(update={"content_type_overrides": overrides or options.content_type_overrides})
     config = Config.from_sources(options, MetaType.UV, spec, "utf-8", overwrite=False, output_path=None)
+    raw = raw_bodies(document, config)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            data = GeneratorData.from_dict(document, config=config)
+            data = GeneratorData.from_dict(raw.document, config=config)
     except RecursionError:
         return [Problem(display, "", "openapi-python-client could not model the document: nested too deeply")]
     except Exception as err:  # noqa: BLE001 - as in generation: a crash inside openapi-python-client on odd input is a problem with that input, reported with the document's name.
@@ -219,6 +224,8 @@ def load_surface(spec: Path, display: str, options: ConfigFile) -> ApiSurface | 
     errors = _parse_errors(data, display)
     if errors:
         return errors
+    restore_media_types(data, raw)
+    file_responses(data)
     return _surface(data, document, lifecycle)
 
 

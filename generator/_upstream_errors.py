@@ -178,14 +178,15 @@ def problems_from(
         # Two schemas meeting as one class is no part to leave out: which one is "the" model is a guess.
         lenient = error.level is ErrorLevel.WARNING and not strict and duplicate is None
         severity = Severity.WARNING if lenient else Severity.ERROR
+        remedy = ""
         if duplicate is not None:
-            detail += f"{_owner(data, document, duplicate['name'])}; rename one of them or give it a distinct title"
+            remedy = f"{_owner(data, document, duplicate['name'])}; rename one of them or give it a distinct title"
         match = _ENDPOINT_HEADER.match(header)
         if match:
             missing = claimed.setdefault((match["method"], match["path"]), _omitted_codes(document, match, generated))
             pointer, text = _endpoint_problem(document, match, missing, header, detail, error)
             text = _name_references(document, pointer, text, failed)
-            problems.append(Problem(display, pointer, _refused(text) if duplicate else text, severity))
+            problems.append(Problem(display, pointer, _refused(text, remedy) if duplicate else text, severity))
             continue
         pointer = schema["pointer"] if schema is not None else ""
         if schema is None and error.level is ErrorLevel.WARNING:
@@ -197,15 +198,17 @@ def problems_from(
             text = _name_references(document, pointer, _schema_text(document, pointer, f"{header} {detail}"), failed)
         else:
             text = _OBJECT_REPR.sub("…", f"{header} {detail}".strip())
-        problems.append(Problem(display, pointer, _refused(text) if duplicate else text, severity))
+        problems.append(Problem(display, pointer, _refused(text, remedy) if duplicate else text, severity))
     return problems
 
 
-def _refused(text: str) -> str:
-    """A message about a part left out, worded for an error that refuses the document instead."""
+def _refused(text: str, remedy: str) -> str:
+    """A message about a part left out, worded for an error that refuses the document instead, with the remedy."""
+    refusal = f"{remedy}; the document cannot be generated as it is"
     for left_out in ("; this model is not generated", "; the operation is not generated"):
-        text = text.replace(left_out, "; the document cannot be generated as it is")
-    return text
+        if left_out in text:
+            return text.replace(left_out, refusal)
+    return _REMOVAL.sub("", text).rstrip("; ") + refusal
 
 
 def _removed(detail: str) -> list[str]:
@@ -230,10 +233,11 @@ def _is_union(schema: object) -> bool:
 
 def _owner(data: GeneratorData | None, document: Document, name: str) -> str:
     """Which component schema already became the class ``name`` (', as SCHEMA does'), or ''."""
-    schemas = as_mapping(as_mapping(document.get("components")).get("schemas"))
     for model in data.models if data is not None else []:
-        if str(model.class_info.name) == name and model.name.get_untrusted_value() in schemas:
-            return f" (as {join_pointer('/components/schemas', model.name.get_untrusted_value())} does)"
+        # A component's model is named by its pointer; an inline one by its parent's name and place.
+        where = model.name.get_untrusted_value()
+        if str(model.class_info.name) == name and where.startswith("/") and node_at(document, split_pointer(where)):
+            return f" (as {where} does)"
     return ""
 
 

@@ -72,13 +72,26 @@ def partial_spec() -> dict[str, Any]:
     ):
         body = {"required": True, "content": {media_type: {"schema": schema}}}
         paths[path] = {"post": {"operationId": name, "requestBody": body, "responses": {"204": _ok()}}}
-    # Two media types, two Python types: a list (told apart as a list) and raw text.
+    # Two media types, two Python types: a list (told apart as a list) and raw text; required, so no Unset.
     batch = {
         "application/json": {"schema": {"type": "array", "items": THING}},
         "text/plain": {"schema": {"type": "string"}},
     }
     paths["/batch"] = {
-        "post": {"operationId": "postBatch", "requestBody": {"content": batch}, "responses": {"204": _ok()}}
+        "post": {
+            "operationId": "postBatch",
+            "requestBody": {"required": True, "content": batch},
+            "responses": {"204": _ok()},
+        }
+    }
+    # JSON under another media type name is JSON, both ways.
+    text_json = {"text/json": {"schema": THING}}
+    paths["/check"] = {
+        "post": {
+            "operationId": "postCheck",
+            "requestBody": {"required": True, "content": text_json},
+            "responses": {"200": _ok(text_json)},
+        }
     }
     return spec
 
@@ -123,7 +136,7 @@ def test_the_rest_is_generated_with_a_warning_for_each_part_left_out(generated: 
     api = generated.project("partial_plain") / "partial_plain" / "api" / "default"
     modules = {path.stem for path in api.glob("*.py")} - {"__init__"}
     expected = {"login", "list_things", "get_mixed", "get_image", "get_playlist", "get_any", "upload", "post_note"}
-    assert modules == {*expected, "post_xml", "list_synced", "post_batch"}
+    assert modules == {*expected, "post_xml", "list_synced", "post_batch", "post_check"}
 
 
 def test_the_readme_lists_what_was_not_generated(generated: Generated) -> None:
@@ -189,6 +202,7 @@ answers = {
     "/image": (b"\\x89PNG\\r\\n", "image/png"),
     "/any": (b'{"name": "not parsed"}', "application/json"),
     "/playlist": (b"#EXTM3U\\n", "application/vnd.apple.mpegurl"),
+    "/check": (b'{"name": "checked"}', "text/json"),
 }
 sent = []
 
@@ -213,6 +227,8 @@ thing = __import__(package + ".models", fromlist=["Thing"]).Thing
 batch = __import__(package + ".api.default.post_batch", fromlist=["sync_detailed"])
 batch.sync_detailed(client=client, body=[thing(name="a")])
 batch.sync_detailed(client=client, body="raw text")
+checked = __import__(package + ".api.default.post_check", fromlist=["sync"]).sync(client=client, body=thing(name="c"))
+got["post_check"] = [type(checked).__name__, checked.name]
 print(json.dumps({"got": got, "sent": sent}))
 """
 
@@ -232,12 +248,14 @@ def test_raw_bodies_go_out_and_come_back_as_bytes(package: str, generated: Gener
         "get_image": ["File", "\x89PNG\r\n"],
         "get_any": ["File", '{"name": "not parsed"}'],
         "get_playlist": ["File", "#EXTM3U\n"],
+        "post_check": ["Thing", "checked"],
     }
-    bodies = [entry for entry in report["sent"] if entry[0] in {"/upload", "/note", "/xml", "/batch"}]
+    bodies = [entry for entry in report["sent"] if entry[0] in {"/upload", "/note", "/xml", "/batch", "/check"}]
     assert bodies == [
         ["/upload", "image/jpeg", "\xff\xd8jpeg"],
         ["/note", "text/plain", "a note"],
         ["/xml", "application/xml", "<thing/>"],
         ["/batch", "application/json", '[{"name":"a"}]'],
         ["/batch", "text/plain", "raw text"],
+        ["/check", "text/json", '{"name":"c"}'],
     ]

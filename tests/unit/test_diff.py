@@ -162,15 +162,46 @@ def test_clients_yaml_options_apply_to_an_old_copy(cli: Callable[..., Outcome], 
 
 
 def test_config_file_gives_the_options(cli: Callable[..., Outcome], tmp_path: Path) -> None:
-    """--config names the openapi-python-client options, as `generate SPEC --config` does."""
+    """--config names the openapi-python-client options, as `generate SPEC --config` does.
+
+    Without options the XML body is raw bytes, as generation makes it; an override the user
+    gives is followed even where it leaves the operation out (text/plain is no request body
+    openapi-python-client models), and a diff of a client that lacks an operation is refused.
+    """
     spec = ROOT / "spec" / "synthetic-classic.yaml"
     options = tmp_path / "options.yaml"
     options.write_text("content_type_overrides:\n  application/xml: application/octet-stream\n", encoding="utf-8")
     assert cli("--root", tmp_path, "diff", spec, spec, "--config", options).code == 0
-    without = cli("--root", tmp_path, "diff", spec, spec)
-    assert without.code == 2
-    assert "error: " in without.err
-    assert "#/paths/~1testresults/post: " in without.err
+    assert cli("--root", tmp_path, "diff", spec, spec).code == 0
+    options.write_text("content_type_overrides:\n  application/xml: text/plain\n", encoding="utf-8")
+    broken = cli("--root", tmp_path, "diff", spec, spec, "--config", options)
+    assert broken.code == 2
+    assert "error: " in broken.err
+    assert "#/paths/~1testresults/post: " in broken.err
+
+
+def test_bodies_generation_carries_as_raw_bytes_are_compared_too(diff: Diff) -> None:
+    """An operation with an image response (raw bytes, as generated) is an additive change, not a refusal."""
+    new = changed(
+        lambda s: s["paths"].update(
+            {
+                "/image": {
+                    "get": {
+                        "operationId": "getImage",
+                        "responses": {
+                            "200": {
+                                "description": "png",
+                                "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+                            }
+                        },
+                    }
+                }
+            }
+        )
+    )
+    outcome = diff(base(), new)
+    assert outcome.code == 0, outcome.err
+    assert "semver: minor" in outcome.out.splitlines()
 
 
 def test_documentation_only_changes_are_a_patch(diff: Diff) -> None:
