@@ -359,6 +359,8 @@ def test_an_all_of_requiring_an_undefined_property_is_located() -> None:
     }
     _things(spec)["responses"]["200"]["content"]["application/json"]["schema"] = {"$ref": "#/components/schemas/T"}
     problems = validate_openapi(spec, "a.yaml")
-    assert [(p.pointer, p.message) for p in problems] == [
-        ("/components/schemas/T/required", "Required list has not defined properties: ['also', 'gone']")
-    ]
+    assert [p.pointer for p in problems] == ["/components/schemas/T/required"]
+    # The validator lists the names from a set: in either order.
+    assert problems[0].message in {
+        f"Required list has not defined properties: {names}" for names in (["gone", "also"], ["also", "gone"])
+    }
