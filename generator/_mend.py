@@ -24,21 +24,20 @@ array without ``items``) is an error instead, and nothing is mended.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, cast
 
 from openapi_python_client.strings import ClassName
 
 from ._document import MAX_DEPTH, Document, height, target
 from ._enum_names import plan_members
+from ._fixed_copy import Fix, copy_fixed
 from ._jsonish import as_list, as_mapping
 from ._pointer import join_pointer, split_ref
 from ._problems import Problem, Severity
 
 __all__ = ["mend_document", "schema_nodes"]
 
-Fix = Callable[[dict[str, Any]], None]
-"""A change to a mended node (a fresh dict, already holding its mended children)."""
 
 _SCHEMA_ONE = (
     "items",
@@ -335,7 +334,7 @@ def _inline(mender: _Mender, node: dict[str, Any]) -> Fix:
     def change(mended: dict[str, Any]) -> None:
         siblings = {key: value for key, value in mended.items() if key != "$ref"}
         mended.clear()
-        mended.update(cast(dict[str, Any], _copy(node, mender.fixes, {}, {})))
+        mended.update(cast(dict[str, Any], copy_fixed(node, mender.fixes)))
         mended.update(siblings)
 
     return change
@@ -385,46 +384,6 @@ def _contains(root: object, needle: object) -> bool:
     return False
 
 
-def _dirty(node: object, fixes: dict[int, list[Fix]], memo: dict[int, bool]) -> bool:
-    """True when ``node`` or anything below it is to be changed."""
-    key = id(node)
-    if key in memo:
-        return memo[key]
-    memo[key] = False  # a document holds no cycles (load_document refuses them); this only ends a walk
-    if isinstance(node, dict):
-        values: list[object] = list(as_mapping(cast(object, node)).values())
-    elif isinstance(node, list):
-        values = as_list(cast(object, node))
-    else:
-        return False
-    result = key in fixes
-    for value in values:
-        result = _dirty(value, fixes, memo) or result
-    memo[key] = result
-    return result
-
-
-def _copy(node: object, fixes: dict[int, list[Fix]], dirty: dict[int, bool], copies: dict[int, object]) -> object:
-    """``node`` with the fixes applied: changed containers are fresh, untouched subtrees shared (aliases kept)."""
-    if not _dirty(node, fixes, dirty):
-        return node
-    key = id(node)
-    if key in copies:
-        return copies[key]
-    if isinstance(node, list):
-        fresh_list: list[object] = []
-        copies[key] = fresh_list
-        fresh_list.extend(_copy(item, fixes, dirty, copies) for item in as_list(cast(object, node)))
-        return fresh_list
-    fresh: dict[str, Any] = {}
-    copies[key] = fresh
-    for name, value in as_mapping(node).items():
-        fresh[name] = _copy(value, fixes, dirty, copies)
-    for change in fixes.get(key, []):
-        change(fresh)
-    return fresh
-
-
 def mend_document(
     document: Document, display: str, *, strict: bool = False, literal_enums: bool = False
 ) -> tuple[Document, list[Problem]]:
@@ -436,7 +395,7 @@ def mend_document(
     # References into other schemas, each copied into the next, can nest past the depth load_document allows.
     too_deep = "the schemas that references into other schemas copy in nest too deeply"
     try:
-        mended = cast(Document, _copy(document, mender.fixes, {}, {}))
+        mended = cast(Document, copy_fixed(document, mender.fixes))
     except RecursionError:
         return document, [*mender.problems, Problem(display, "", too_deep)]
     levels = height(mended)
