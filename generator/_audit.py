@@ -181,6 +181,8 @@ def _bound_at_top(tree: ast.Module) -> dict[str, set[str]]:
     """
     bound: dict[str, set[str]] = {}
     for statement in _statements(tree.body):
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            continue  # a compiler directive: ``annotations`` is bound, but nothing reads it
         if isinstance(statement, ast.Import | ast.ImportFrom):
             source = f"{'.' * statement.level}{statement.module or ''}" if isinstance(statement, ast.ImportFrom) else ""
             for alias in statement.names:

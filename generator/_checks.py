@@ -1,9 +1,10 @@
 """The checks of a document before anything is modelled: every one of them is registered here.
 
-A check takes the loaded document and the job and returns problems. They run in the order of
+A check takes the document and the job and returns problems. They run in the order of
 :data:`DOCUMENT_CHECKS`; the first one that finds an error stops the rest, since later checks
 assume what earlier ones proved (the validator must not follow a reference out of the document,
-the enum check assumes a valid schema).
+nor the mending pass). Between the reference check and the validator, :mod:`._mend` makes the
+mended copy of the document that the validator and everything after it work on.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import attrs
 
 from ._clients import ClientJob
 from ._document import Document, check_references
-from ._names import enum_member_clashes
+from ._mend import mend_document
 from ._problems import Problem, Severity, has_errors
 
 __all__ = ["DOCUMENT_CHECKS", "check_document"]
@@ -23,8 +24,8 @@ DocumentCheck = Callable[[Document, ClientJob], list[Problem]]
 
 
 def _references(document: Document, job: ClientJob) -> list[Problem]:
-    """Every ``$ref`` is local and resolves (never lenient: the validator would follow it out of the document)."""
-    return check_references(document, job.spec_display)
+    """Every ``$ref`` is local and resolves (never lenient, but in examples: the validator would follow it)."""
+    return check_references(document, job.spec_display, strict=job.strict)
 
 
 def _openapi_schema(document: Document, job: ClientJob) -> list[Problem]:
@@ -33,25 +34,35 @@ def _openapi_schema(document: Document, job: ClientJob) -> list[Problem]:
     from ._validate import validate_openapi
 
     problems = validate_openapi(document, job.spec_display)
+    version = document.get("openapi")
+    if not isinstance(version, str) or not version.startswith(("3.0.", "3.1.")):
+        return problems  # no version openapi-python-client reads: nothing after this could be of use
     if not job.strict:
         return [attrs.evolve(problem, severity=Severity.WARNING) for problem in problems]
     return problems
 
 
-def _enum_members(document: Document, job: ClientJob) -> list[Problem]:
-    """Enum values that would become one Python member (openapi-python-client would lose one silently)."""
-    return enum_member_clashes(document, job.options.literal_enums, job.spec_display)
+DOCUMENT_CHECKS: tuple[DocumentCheck, ...] = (_references, _openapi_schema)
+"""In order; each may assume that the ones before it found no error. The mending pass runs after the first."""
 
 
-DOCUMENT_CHECKS: tuple[DocumentCheck, ...] = (_references, _openapi_schema, _enum_members)
-"""In order; each may assume that the ones before it found no error."""
+def check_document(document: Document, job: ClientJob) -> tuple[Document, list[Problem]]:
+    """Run :data:`DOCUMENT_CHECKS` in order, the later ones on the mended document; stop at the first error.
 
-
-def check_document(document: Document, job: ClientJob) -> list[Problem]:
-    """Run :data:`DOCUMENT_CHECKS` in order; stop after the first that finds an error."""
-    problems: list[Problem] = []
-    for check in DOCUMENT_CHECKS:
+    Returns the document to model: the mended copy (``document`` itself when nothing was mended).
+    """
+    first, *rest = DOCUMENT_CHECKS
+    problems = first(document, job)
+    if has_errors(problems):
+        return document, problems
+    document, mended = mend_document(
+        document, job.spec_display, strict=job.strict, literal_enums=job.options.literal_enums
+    )
+    problems += mended
+    if has_errors(problems):
+        return document, problems
+    for check in rest:
         problems += check(document, job)
         if has_errors(problems):
             break
-    return problems
+    return document, problems

@@ -23,11 +23,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, cast
 
+import attrs
 from ruamel.yaml.error import YAMLError
 
 from ._jsonish import as_list, as_mapping, load_yaml
 from ._pointer import join_pointer, split_ref
-from ._problems import Problem
+from ._problems import Problem, Severity
 
 __all__ = [
     "MAX_DEPTH",
@@ -35,6 +36,7 @@ __all__ = [
     "MAX_EXPANDED_NODES",
     "Document",
     "check_references",
+    "height",
     "load_document",
     "path_shape",
     "target",
@@ -111,6 +113,12 @@ def load_document(path: Path, display: str) -> Document | Problem:
         )
     problems = list(_bad_values(document, text, display))
     return problems[0] if problems else document
+
+
+def height(root: object) -> int:
+    """How deep mappings and lists nest in ``root`` (0 for a scalar), measured without recursion."""
+    measured = _measure(root)
+    return 0 if measured is None else measured[1].get(id(root), 0)
 
 
 def _entries(node: object) -> list[tuple[object, object]] | None:
@@ -249,34 +257,104 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def check_references(document: Document, display: str) -> list[Problem]:
+_NAME_MAPS = frozenset(
+    {
+        "$defs",
+        "callbacks",
+        "content",
+        "definitions",
+        "dependentSchemas",
+        "encoding",
+        "examples",
+        "headers",
+        "links",
+        "mapping",
+        "parameters",
+        "pathItems",
+        "paths",
+        "patternProperties",
+        "properties",
+        "requestBodies",
+        "responses",
+        "schemas",
+        "scopes",
+        "securitySchemes",
+        "variables",
+        "webhooks",
+    }
+)
+"""Mappings whose keys are names chosen by the author (a property ``example``, a header ``x-request-id``)."""
+
+
+def _references(document: Document) -> Iterator[tuple[str, str, bool]]:
+    """(pointer of the ``$ref``, its value, whether it is only in examples) for every reference that means one.
+
+    A ``$ref`` inside an ``example`` value, a schema's ``examples`` list or an ``x-`` extension is
+    data, not a reference: nothing resolves it (a real document quotes ``$ref``s in its examples).
+    One among a media type's or parameter's ``examples`` is a reference nothing generated depends on.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[str, object, str, bool]] = [("", document, "", False)]
+    while stack:
+        pointer, node, parent_key, in_examples = stack.pop()
+        identity = id(node)
+        if identity in seen:
+            continue
+        if isinstance(node, list):
+            seen.add(identity)
+            items = as_list(cast(object, node))
+            stack.extend(
+                (join_pointer(pointer, i), item, "", in_examples) for i, item in reversed(list(enumerate(items)))
+            )
+            continue
+        if not isinstance(node, dict):
+            continue
+        seen.add(identity)
+        mapping = cast(dict[object, object], node)
+        ref = mapping.get("$ref")
+        if isinstance(ref, str):
+            yield join_pointer(pointer, "$ref"), ref, in_examples
+        for raw_key, value in reversed(mapping.items()):  # popped in document order
+            key = str(raw_key)
+            named = parent_key in _NAME_MAPS
+            if not named and (key == "example" or key.startswith("x-")):
+                continue
+            if not named and key == "examples" and isinstance(value, list):
+                continue
+            if in_examples and not named and key == "value":
+                continue  # an Example Object's value: data
+            inner = in_examples or (not named and key == "examples")
+            stack.append((join_pointer(pointer, key), value, key, inner))
+
+
+def check_references(document: Document, display: str, *, strict: bool = True) -> list[Problem]:
     """Every ``$ref`` that leaves the document, points nowhere, or only points at other references in a loop.
 
     Runs before the OpenAPI validator, whose resolver would open files and fetch URLs named by
-    a ``$ref`` and whose message for a dangling one quotes the whole document.
+    a ``$ref`` and whose message for a dangling one quotes the whole document. One among
+    ``examples`` that points nowhere is only a warning unless ``strict``: nothing generated uses it.
     """
     problems: list[Problem] = []
-    for pointer, node, is_key in walk(document):
-        if is_key or not isinstance(node, dict):
-            continue
-        ref = as_mapping(cast(object, node)).get("$ref")
-        if not isinstance(ref, str):
-            continue
-        where = join_pointer(pointer, "$ref")
+    for where, ref, in_examples in _references(document):
+        problem: Problem | None = None
         if not ref.startswith("#"):
-            problems.append(
-                Problem(
-                    display,
-                    where,
-                    f"{ref!r} refers outside the document; bearer-codegen reads no other file and fetches nothing, "
-                    "and openapi-python-client cannot follow it: bundle the description into one document first",
-                )
+            problem = Problem(
+                display,
+                where,
+                f"{ref!r} refers outside the document; bearer-codegen reads no other file and fetches nothing, "
+                "and openapi-python-client cannot follow it: bundle the description into one document first",
             )
         elif ref == "#" or ref.startswith("#/"):
             problem = _follow(document, ref, display, where)
-            if problem is not None:
-                problems.append(problem)
-        if len(problems) >= _MAX_VALUE_PROBLEMS:
+            if problem is not None and in_examples and not strict:
+                problem = attrs.evolve(
+                    problem,
+                    message=f"{problem.message} (in examples, which are not generated)",
+                    severity=Severity.WARNING,
+                )
+        if problem is not None:
+            problems.append(problem)
+        if sum(p.severity is Severity.ERROR for p in problems) >= _MAX_VALUE_PROBLEMS:
             break
     return problems
 

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from jsonschema import Draft202012Validator, ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
 
 __all__ = ["as_list", "as_mapping", "load_yaml", "schema_errors"]
 
@@ -25,9 +26,26 @@ def as_list(value: object) -> list[object]:
     return cast(list[object], value) if isinstance(value, list) else []
 
 
+class _JsonCompatibleConstructor(SafeConstructor):
+    """The safe constructor, but a timestamp stays the text it was written as.
+
+    YAML reads an unquoted ``2022-01-01`` as a date, which JSON has not: OpenAPI documents are JSON
+    data written in YAML, and validators fail on a date (``example: 2022-01-01`` in a real document
+    stopped the OpenAPI validator with "Unsupported type: 'date'"). As text it is what a JSON copy
+    of the document holds.
+    """
+
+
+_JsonCompatibleConstructor.add_constructor(  # pyright: ignore[reportUnknownMemberType] # ruamel.yaml is untyped here
+    "tag:yaml.org,2002:timestamp",
+    SafeConstructor.construct_yaml_str,  # pyright: ignore[reportUnknownMemberType]
+)
+
+
 def load_yaml(text: str) -> object:
-    """Parse YAML with the safe, pure-Python loader (no tags that construct objects)."""
+    """Parse YAML with the safe, pure-Python loader (no tags that construct objects; timestamps as text)."""
     loader = YAML(typ="safe", pure=True)
+    loader.Constructor = _JsonCompatibleConstructor
     return cast(object, loader.load(text))  # pyright: ignore[reportUnknownMemberType] # ruamel.yaml's load is untyped
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, cast
+from typing import Any
 
 import attrs
 from openapi_python_client.config import ClassOverride, Config
@@ -29,17 +29,16 @@ from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.openapi import Endpoint
 from openapi_python_client.parser.properties import EnumProperty, LiteralEnumProperty, ModelProperty, Property
 from openapi_python_client.schema.untrusted_string import UntrustedString
-from openapi_python_client.strings import PythonIdentifier, snake_case
+from openapi_python_client.strings import PythonIdentifier
 
 from ._document import path_shape
-from ._jsonish import as_list, as_mapping
+from ._jsonish import as_mapping
 from ._pointer import join_pointer
 from ._problems import Problem, Severity
 
 __all__ = [
     "CLASS_NAMES_IN_USE",
     "class_overrides",
-    "enum_member_clashes",
     "module_collisions",
     "origins",
     "rename_parameters",
@@ -280,65 +279,6 @@ def module_collisions(data: GeneratorData, document: Mapping[str, Any], config: 
                 )
             )
     return problems
-
-
-def enum_member_clashes(document: Mapping[str, Any], literal_enums: bool, display: str) -> list[Problem]:
-    """String enums whose values (or ``x-enum-varnames``) would become the same member, or no identifier at all.
-
-    openapi-python-client names a member after its value (``a-b`` → ``A_B``) and keeps the last of
-    two values that meet, so the enum would silently lose a value (or, depending on the order,
-    openapi-python-client fails with a message that names neither the schema nor the values).
-    """
-    if literal_enums:
-        return []
-    problems: list[Problem] = []
-    for pointer, node in _schemas_with_enum(document):
-        values = as_list(node["enum"])
-        varnames = as_list(node.get("x-enum-varnames"))
-        names = [str(name) for name in varnames] if len(varnames) == len(values) else []
-        if not names and not all(isinstance(value, str) for value in values):
-            continue
-        members: dict[str, str] = {}
-        for index, value in enumerate(map(str, values)):
-            raw = names[index] if names else (value.upper() if value and value[0].isalpha() else f"VALUE_{index}")
-            member = snake_case(raw).upper()
-            if not member.isidentifier():
-                problems.append(
-                    Problem(display, join_pointer(pointer, "x-enum-varnames", index), f"{raw!r} is no Python name")
-                )
-            elif member in members:
-                problems.append(
-                    Problem(
-                        display,
-                        join_pointer(pointer, "enum", index),
-                        f"the enum values {members[member]!r} and {value!r} would both become the member {member}, "
-                        "and one would be lost; set x-enum-varnames, or openapi-python-client's literal_enums option",
-                    )
-                )
-            members.setdefault(member, value)
-    return problems
-
-
-def _schemas_with_enum(document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(pointer, node) of every mapping with a list ``enum``, outside examples."""
-    stack: list[tuple[str, object]] = [("", document)]
-    seen: set[int] = set()
-    while stack:
-        pointer, node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, dict):
-            mapping = as_mapping(cast(object, node))
-            if isinstance(mapping.get("enum"), list):
-                yield pointer, mapping
-            stack.extend(
-                (join_pointer(pointer, str(key)), value)
-                for key, value in mapping.items()
-                if key not in ("example", "examples", "default", "const")
-            )
-        elif isinstance(node, list):
-            stack.extend((join_pointer(pointer, index), item) for index, item in enumerate(as_list(cast(object, node))))
 
 
 def _describe(endpoint: Endpoint) -> str:

@@ -31,6 +31,7 @@ from ._provenance import PROVENANCE_FILE, Omission, Provenance
 from ._security import resolve_security
 from ._templating import render_templates
 from ._toolkit import Toolkit
+from ._upstream_speed import install as install_linear_endpoint_copies
 
 __all__ = ["render"]
 
@@ -42,6 +43,7 @@ Python's default of 1,000."""
 
 def render(job: ClientJob, toolkit: Toolkit, staging: Path) -> list[Problem]:
     """Render ``job`` into ``staging/project``; the problems found (an error means nothing usable was made)."""
+    install_linear_endpoint_copies()
     previous_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(previous_limit, RECURSION_LIMIT))
     try:
@@ -55,7 +57,7 @@ def _render(job: ClientJob, toolkit: Toolkit, project_dir: Path) -> list[Problem
     if isinstance(document, Problem):
         return [document]
 
-    problems = check_document(document, job)
+    document, problems = check_document(document, job)
     if has_errors(problems):
         return problems
 

@@ -13,6 +13,7 @@ import functools
 import json
 import re
 import string
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -70,8 +71,14 @@ class _Violation(Exception):
     """The keyword walk would report this document: the reference validator words it."""
 
 
-_MAX_SCHEMA_DEPTH = 64
-"""Deeper schemas are left to the keyword walk (which may run out of stack where this walk would not)."""
+_MAX_SCHEMA_DEPTH = 1_000
+"""Deeper schemas are left to the keyword walk. The depth counts ``$ref``s followed, so a document of
+interlinked components (a user has repositories, which have owners, ...) reaches hundreds of levels
+without nesting deeply; at 64 the fast pass gave up on such documents and the keyword walk took
+seconds. The keyword walk uses about one frame per level; a walk is held to a quarter of the
+recursion limit too (250 levels at Python's default, 1,000 in the pipeline), so that it never says
+"valid" where the keyword walk would run out of stack."""
+_FRAMES_PER_LEVEL = 4
 
 _SCOPE_KEYWORDS = re.compile(r'"\$(?:id|schema|anchor|dynamicRef|dynamicAnchor|recursiveRef|recursiveAnchor)"')
 """Keywords that change how a ``$ref`` resolves or which meta schema applies; the plain walk knows none."""
@@ -104,6 +111,7 @@ class _SemanticWalk:
         self.meta_checked: set[int] = set()
         self.visited: set[int] = set()
         self.operation_ids: set[str] = set()
+        self.max_depth = min(_MAX_SCHEMA_DEPTH, sys.getrecursionlimit() // _FRAMES_PER_LEVEL)
         registry: Registry[Any] = Registry[Any]().with_resource("", DRAFT202012.create_resource(document))
         self.resolver: Resolver[Any] = registry.resolver(base_uri="")
 
@@ -215,7 +223,7 @@ class _SemanticWalk:
         self, schema: object, require_properties: bool = True, meta_checked: bool = False, depth: int = 0
     ) -> None:
         """``SchemaValidator.__call__``: ``schema`` already resolved."""
-        if depth > _MAX_SCHEMA_DEPTH or not isinstance(schema, dict | bool):
+        if depth > self.max_depth or not isinstance(schema, dict | bool):
             raise _Unsure
         identity = id(cast(object, schema))
         if not meta_checked and identity not in self.meta_checked:
@@ -254,7 +262,7 @@ class _SemanticWalk:
 
     def properties(self, schema: object, depth: int) -> set[str]:
         """``SchemaValidator._collect_properties`` (which has no guard against a cycle)."""
-        if depth > _MAX_SCHEMA_DEPTH:
+        if depth > self.max_depth:
             raise _Unsure
         if not isinstance(schema, dict):
             return set()
@@ -285,7 +293,7 @@ def semantic_verdict(document: Document, version: str) -> bool | None:
     """Whether the keyword walk would pass a document valid against the OpenAPI schema; None when unsure."""
     try:
         _SemanticWalk(document, version).clean()
-    except _Unsure:
+    except (_Unsure, RecursionError):
         return None
     except Exception:  # noqa: BLE001 - a _Violation, or what the keyword walk would raise too: the reference reports it.
         return False

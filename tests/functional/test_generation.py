@@ -177,10 +177,10 @@ def test_a_bug_of_ours_is_one_line_and_exit_70_and_leaves_the_tree(
     changed["info"]["title"] = "Changed"
     write_spec(job.spec, changed)
 
-    def broken(*_: object) -> list[object]:
+    def broken(*_: object, **__: object) -> list[object]:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(_checks, "enum_member_clashes", broken)
+    monkeypatch.setattr(_checks, "mend_document", broken)
     result = cli("generate", job.spec, "--output", job.output)
     assert result.code == 70
     assert result.err.startswith("bearer-codegen: internal error (KeyError: 'a bug'). This is a bug in bearer-codegen")
@@ -224,16 +224,25 @@ def test_an_invalid_document_is_refused_before_anything_is_written(
     assert not (tmp_path / "out" / "client").exists()
 
 
-def test_enum_values_meeting_are_refused_before_anything_is_written(
+def test_enum_values_meeting_are_named_apart_or_refused_when_strict(
     tmp_path: Path, cli: Callable[..., Outcome], options: Path
 ) -> None:
-    """The enum check's error, with its pointer, refuses the document; nothing is written."""
+    """By default the members are named apart with a warning; under --strict the clash refuses, nothing written."""
     spec = minimal_spec()
     schema = {"type": "string", "enum": ["a-b", "a_b"]}
     spec["paths"]["/things"]["get"]["parameters"] = [{"name": "kind", "in": "query", "schema": schema}]
     path = write_spec(tmp_path / "enum.yaml", spec)
-    outcome = _generate(cli, path, tmp_path / "out" / "client", options)
+    outcome = cli("generate", path, "--output", tmp_path / "out" / "client", "--config", options, "--strict")
     assert outcome.code == 2
-    assert "enum.yaml#/paths/~1things/get/parameters/0/schema/enum/1" in outcome.err
+    assert "error: enum.yaml#/paths/~1things/get/parameters/0/schema/enum/1" in outcome.err
     assert "would both become the member A_B" in outcome.err
     assert not (tmp_path / "out" / "client").exists()
+
+    outcome = _generate(cli, path, tmp_path / "out" / "client", options)
+    assert outcome.code == 0, outcome.err
+    assert "warning: enum.yaml#/paths/~1things/get/parameters/0/schema/enum/1" in outcome.err
+    assert "they are generated as A_MINUS_B, A_UNDERSCORE_B" in outcome.err
+    module = tmp_path / "out" / "client" / "client" / "models" / "list_things_kind.py"
+    text = module.read_text(encoding="utf-8")
+    assert 'A_MINUS_B = "a-b"' in text
+    assert 'A_UNDERSCORE_B = "a_b"' in text

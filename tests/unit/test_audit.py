@@ -418,6 +418,20 @@ def test_meant_redefinitions_are_not_findings(tmp_path: Path) -> None:
     assert _audit(package) == []
 
 
+def test_a_future_import_binds_nothing_a_local_can_hide(tmp_path: Path) -> None:
+    """``from __future__ import annotations`` is a compiler directive: a model's ``annotations`` field is no clash."""
+    source = (
+        "from __future__ import annotations\n\n\n"
+        "def to_dict(annotations: list[str]) -> dict[str, list[str]]:\n"
+        "    return {'annotations': annotations}\n\n\n"
+        "def from_dict(d: dict[str, list[str]]) -> list[str]:\n"
+        "    annotations = d['annotations']\n"
+        "    return annotations\n"
+    )
+    package = _write(tmp_path / "pkg", {"m.py": source})
+    assert _audit(package) == []
+
+
 def test_a_bidi_control_in_a_raw_string_is_a_finding(tmp_path: Path) -> None:
     """In a raw string the escape would be six characters, not the control: refused instead of changed."""
     package = _write(tmp_path / "pkg", {"m.py": 'PATTERN = r"a\u202eb"\n'})

@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator import _document
-from generator._document import load_document
+from generator._document import check_references, load_document
 from generator._jsonish import load_yaml
-from generator._problems import Problem
+from generator._problems import Problem, Severity
 
 
 def _load(tmp_path: Path, text: str, name: str) -> object:
@@ -111,3 +111,58 @@ def test_a_number_is_refused_exactly_when_it_is_not_finite(
 
 def _not_finite(value: object) -> bool:
     return isinstance(value, float) and not math.isfinite(value)
+
+
+def test_yaml_timestamps_stay_the_text_they_were_written_as(tmp_path: Path) -> None:
+    """JSON has no dates: an unquoted ``2022-01-01`` (an ``example``, an enum value) is read as text."""
+    text = "openapi: 3.1.0\nx-a: 2022-01-01\nx-b: [2001-12-14t21:59:43.10-05:00, '2022-01-01', 2022]\n"
+    document = _load(tmp_path, text, "doc.yaml")
+    assert document == {
+        "openapi": "3.1.0",
+        "x-a": "2022-01-01",
+        "x-b": ["2001-12-14t21:59:43.10-05:00", "2022-01-01", 2022],
+    }
+
+
+def _with_references() -> dict[str, object]:
+    nowhere = {"$ref": "#/components/examples/Nowhere"}
+    return {
+        "openapi": "3.1.0",
+        "paths": {
+            "/a": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "headers": {"x-rate-limit": {"$ref": "#/components/headers/Missing"}},
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "properties": {"example": {"$ref": "#/components/schemas/Gone"}},
+                                        "example": {"LogDevice": {"$ref": "#/literal/value"}},
+                                        "examples": [{"$ref": "https://example.com/literal"}],
+                                    },
+                                    "examples": {"first": nowhere, "second": {"value": nowhere}},
+                                }
+                            },
+                        }
+                    }
+                }
+            }
+        },
+        "x-webhooks": {"hook": {"$ref": "#/components/pathItems/Nowhere"}},
+    }
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_references_in_examples_and_extensions_are_data_or_harmless(strict: bool) -> None:
+    """A ``$ref`` in an example value or an extension is data; one among ``examples`` is only a warning."""
+    content = "/paths/~1a/get/responses/200/content/application~1json"
+    problems = check_references(_with_references(), "doc.yaml", strict=strict)
+    assert [(p.pointer, p.severity) for p in problems] == [
+        ("/paths/~1a/get/responses/200/headers/x-rate-limit/$ref", Severity.ERROR),
+        (f"{content}/schema/properties/example/$ref", Severity.ERROR),
+        (f"{content}/examples/first/$ref", Severity.ERROR if strict else Severity.WARNING),
+    ]
+    if not strict:
+        assert problems[-1].message.endswith("(in examples, which are not generated)")

@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 
 from generator._semantic_walk import semantic_verdict
 from generator._validate import (  # pyright: ignore[reportPrivateUsage]
     _FastV30,  # pyright: ignore[reportPrivateUsage]
     _FastV31,  # pyright: ignore[reportPrivateUsage]
+    _LocatedSchema31,  # pyright: ignore[reportPrivateUsage]
+    _openapi_schema_validator,  # pyright: ignore[reportPrivateUsage]
     _valid_by_fast_pass,  # pyright: ignore[reportPrivateUsage]
     validate_openapi,
 )
@@ -129,7 +132,11 @@ def _duplicate_tag(spec: dict[str, Any]) -> None:
         (_undeclared_path_parameter, "", "Path parameter 'id' for 'get' operation in '/things/{id}' was not resolved"),
         (_path_parameter_not_in_template, "", "Path parameter 'id' for 'get' operation in '/things' was not resolved"),
         (_default_not_valid, "/paths/~1things/get/parameters/0/schema/default", "'ten' is not of type 'integer'"),
-        (_all_of_requires_undefined, "", "Required list has not defined properties: ['b']"),
+        (
+            _all_of_requires_undefined,
+            "/components/schemas/T/required",
+            "Required list has not defined properties: ['b']",
+        ),
         (_duplicate_parameter, "", "Duplicate parameter 'q'"),
         (_duplicate_tag, "", "Duplicate tag name 'a'"),
     ],
@@ -252,6 +259,34 @@ def test_the_plain_walk_decides_ordinary_shapes(bend: Callable[[dict[str, Any]],
     assert semantic_verdict(spec, "3.1.0") is True
 
 
+def _linked_components(count: int) -> dict[str, Any]:
+    """``count`` component schemas, each with a property referring to the next: a chain of references."""
+    spec = minimal_spec()
+    schemas = {
+        f"S{index}": {"type": "object", "properties": {"next": {"$ref": f"#/components/schemas/S{index + 1}"}}}
+        for index in range(count)
+    }
+    spec["components"]["schemas"] = {**schemas, f"S{count}": {"type": "string"}}
+    return spec
+
+
+@pytest.mark.parametrize(("count", "limit"), [(200, 1_000), (900, 20_000)])
+def test_the_plain_walk_decides_long_chains_of_references(count: int, limit: int) -> None:
+    """Interlinked components are followed hundreds of references deep (the pipeline's limit is 20,000 frames)."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
+    try:
+        assert semantic_verdict(_linked_components(count), "3.1.0") is True
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def test_a_chain_deeper_than_the_stack_allows_is_left_to_the_keyword_walk() -> None:
+    """Never "valid" where the keyword walk, with the same stack, could run out of it."""
+    assert sys.getrecursionlimit() <= 4 * 300
+    assert semantic_verdict(_linked_components(300), "3.1.0") is None
+
+
 def _python(code: str, *arguments: str, environment: dict[str, str] | None = None) -> str:
     """What ``code`` prints, run by this interpreter in a fresh process from the repository root."""
     env = {**os.environ, **(environment or {})}
@@ -288,3 +323,44 @@ def test_messages_do_not_depend_on_the_backend_setting(backend: str) -> None:
     here = [[problem.pointer, problem.message] for problem in validate_openapi(spec, "a.yaml")]
     assert here
     assert there == here
+
+
+class _ReferenceOnlyV31(OpenAPIV31SpecValidator):
+    """What the reporting validator was before jsonschema-rs checked for it: the reference backend throughout."""
+
+    keyword_validators = {**OpenAPIV31SpecValidator.keyword_validators, "schema": _LocatedSchema31}  # noqa: RUF012
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        super().__init__(document)
+        self.schema_validator = _openapi_schema_validator("3.1", fast=False)
+
+
+@pytest.mark.parametrize("schema_valid", [True, False])
+def test_reports_are_the_reference_backends_whichever_parts_jsonschema_rs_checked(schema_valid: bool) -> None:
+    """Schema objects that break their meta schema, a duplicate operationId, an allOf's undefined required name;
+    and, when ``schema_valid`` is False, a violation of the OpenAPI schema itself: the same messages, in order."""
+    spec = minimal_spec()
+    _things(spec)["parameters"] = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": "x"}}]
+    spec["paths"]["/login"]["get"]["operationId"] = "listThings"
+    spec["components"]["schemas"] = {"T": {"allOf": [{"type": "object"}], "required": ["gone"], "maxLength": -1}}
+    if not schema_valid:
+        spec["paths"]["/things"]["get"]["responses"]["200"]["description"] = 5
+    report = [problem.message for problem in validate_openapi(spec, "a.yaml")]
+    assert report == [str(error.message) for error in _ReferenceOnlyV31(spec).iter_errors()]
+    assert len(report) >= (1 if not schema_valid else 3)
+
+
+def test_an_all_of_requiring_an_undefined_property_is_located() -> None:
+    """The validator words it without a location; the ``required`` list that names the missing properties is found."""
+    spec = minimal_spec()
+    spec["components"]["schemas"] = {
+        "Other": {"allOf": [{"type": "object"}], "required": ["gone"], "properties": {"gone": {}}},
+        "T": {"allOf": [{"type": "object", "properties": {"a": {}}}], "required": ["a", "gone", "also"]},
+    }
+    _things(spec)["responses"]["200"]["content"]["application/json"]["schema"] = {"$ref": "#/components/schemas/T"}
+    problems = validate_openapi(spec, "a.yaml")
+    assert [p.pointer for p in problems] == ["/components/schemas/T/required"]
+    # The validator lists the names from a set: in either order.
+    assert problems[0].message in {
+        f"Required list has not defined properties: {names}" for names in (["gone", "also"], ["also", "gone"])
+    }

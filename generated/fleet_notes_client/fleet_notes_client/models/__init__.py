@@ -14,7 +14,7 @@ from .vehicle_list import VehicleList
 from .vehicle_status import VehicleStatus
 from .vehicle_summary import VehicleSummary
 
-__all__ = (
+__all__: tuple[str, ...] = (
     "Error",
     "NewNote",
     "Note",

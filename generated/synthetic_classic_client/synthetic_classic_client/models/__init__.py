@@ -19,7 +19,7 @@ from .test_status_filter import TestStatusFilter
 from .test_type import TestType
 from .time_reference import TimeReference
 
-__all__ = (
+__all__: tuple[str, ...] = (
     "BackboneData",
     "BackboneTestData",
     "BackboneTestLevelData",
