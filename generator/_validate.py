@@ -67,6 +67,16 @@ def _requiring(document: Document, quoted: str) -> str:
     return ""
 
 
+def _in_order(quoted: str, message: str) -> str:
+    """The undefined-required message with its names sorted: the validator lists them in set order,
+    which changes from run to run (hash randomisation), and a message must read the same every time."""
+    try:
+        names = ast.literal_eval(f"[{quoted}]")
+    except (ValueError, SyntaxError):
+        return message
+    return f"Required list has not defined properties: [{', '.join(sorted(map(repr, as_list(names))))}]"
+
+
 def _default_holding(document: Document, instance: object) -> str:
     """The pointer of the first schema ``default`` equal to ``instance``, or ''.
 
@@ -261,15 +271,16 @@ def validate_openapi(document: Document, display: str) -> list[Problem]:
             return []
         reporting = _ReportingV30 if version.startswith("3.0.") else _ReportingV31
         for error in reporting(document, schema_valid=_valid_against_schema(document, version)).iter_errors():
-            pointer = _document_pointer(document, error.absolute_path)
+            pointer, message = _document_pointer(document, error.absolute_path), error.message
             duplicate = _DUPLICATE_OPERATION_ID.match(error.message) if not pointer else None
             if duplicate is not None:
                 pointer = join_pointer("/paths", duplicate["path"], duplicate["method"], "operationId")
             elif not pointer and (undefined := _UNDEFINED_REQUIRED.match(error.message)) is not None:
                 pointer = _requiring(document, undefined["names"])
+                message = _in_order(undefined["names"], message)
             elif not pointer:
                 pointer = _default_holding(document, cast(object, error.instance))
-            problems.append(Problem(display, pointer, error.message))
+            problems.append(Problem(display, pointer, message))
     except RecursionError:
         problems.append(Problem(display, "", "the document is nested too deeply (or recursive) to validate"))
     except Exception as err:  # noqa: BLE001 - the validator raises many unrelated types on hostile input (unresolvable $ref, ...); each is a problem with the document, not a bug here.
