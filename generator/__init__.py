@@ -5,12 +5,15 @@ from ._clients import ClientJob, job_for_spec, load_clients
 from ._lifecycle import TokenLifecycleSpec, resolve_lifecycle
 from ._pipeline import render
 from ._problems import Problem, Severity
+from ._security import SchemeSpec, SecurityModel, resolve_security
 from ._toolkit import Toolkit
 
 __all__ = [
     "ClientJob",
     "Drift",
     "Problem",
+    "SchemeSpec",
+    "SecurityModel",
     "Severity",
     "TokenLifecycleSpec",
     "Toolkit",
@@ -20,4 +23,5 @@ __all__ = [
     "load_clients",
     "render",
     "resolve_lifecycle",
+    "resolve_security",
 ]

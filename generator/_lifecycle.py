@@ -1,9 +1,14 @@
-"""Read ``x-token-lifecycle`` from a document into a frozen, fully resolved configuration.
+"""Read ``x-token-lifecycle`` on one security scheme into resolved overrides.
 
-openapi-python-client ignores security schemes, so the generator reads the extension itself:
-it is validated against ``x-token-lifecycle.schema.json``, then every name in it is resolved
-against the document (the login operation, where the user name and password go), so that the
-templates receive plain data and nothing downstream reads the raw extension.
+The extension describes what a document cannot say in OpenAPI: a non-standard login operation
+(Synthetic Classic's ``GET /login``), a token taken from a response header or cookie, a header
+value like ``Token token={token}``. It is validated against ``x-token-lifecycle.schema.json``,
+then every name in it is resolved against the document, so that :mod:`._security` receives plain
+values and nothing downstream reads the raw extension. :mod:`._security` merges these overrides
+with what it infers from the scheme itself.
+
+``TokenLifecycleSpec`` and ``resolve_lifecycle`` are the former, single-scheme view, kept for the
+callers that still read it (``bearer-codegen diff``, the simulator while it moves over).
 """
 
 from __future__ import annotations
@@ -11,73 +16,59 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any, Literal, cast
 
 import attrs
 
 from ._duration import parse_duration
-from ._jsonish import as_list, as_mapping, schema_errors
-from ._pointer import join_pointer, node_at, split_ref
+from ._jsonish import as_mapping, schema_errors
+from ._pointer import join_pointer
 from ._problems import Problem
+from ._requirements import HTTP_METHODS, operations, protected_operations, resolve_ref
+from ._scheme_model import CredentialField, CredentialLocation, LoginOperation, SecurityModel, TokenSource
 
 __all__ = [
     "EXTENSION",
+    "HTTP_METHODS",
     "CredentialField",
+    "ExtensionOverrides",
     "LoginOperation",
     "TokenLifecycleSpec",
+    "check_template",
+    "lifecycle_view",
     "protected_operations",
+    "read_extension",
     "resolve_lifecycle",
 ]
 
 EXTENSION = "x-token-lifecycle"
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-Location = Literal["query", "header", "cookie", "form", "json"]
-_BODY_LOCATIONS: dict[str, Location] = {"application/x-www-form-urlencoded": "form", "application/json": "json"}
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-"""An HTTP field name (RFC 9110 token): anything else could not be sent, or would split the header."""
+_BODY_LOCATIONS: dict[str, CredentialLocation] = {
+    "application/x-www-form-urlencoded": "form",
+    "application/json": "json",
+}
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""An HTTP field name or cookie name (RFC 9110 / RFC 6265 token): anything else could not be sent, or
+would split the header."""
 MAX_LIFETIME_SECONDS = 1_000_000_000
 """About 31 years: longer lifetimes are surely mistakes (and an overflowing one is not a number at all)."""
 
 
 @attrs.frozen
-class CredentialField:
-    """Where one credential travels in the login request."""
+class ExtensionOverrides:
+    """What one ``x-token-lifecycle`` says, resolved; None where it says nothing."""
 
-    location: Location
-    name: str
-
-
-@attrs.frozen
-class LoginOperation:
-    """The operation that issues tokens, resolved against the document."""
-
-    operation_id: str
-    method: str
-    path: str
-    username: CredentialField
-    password: CredentialField
-    constants: tuple[tuple[str, str], ...]
-
-    def is_endpoint(self, method: str, path: str) -> bool:
-        """Whether the endpoint ``method path`` of the document is this login operation."""
-        return method.lower() == self.method.lower() and path == self.path
-
-
-@attrs.frozen
-class TokenLifecycleSpec:
-    """Everything the generated client needs to look after its token."""
-
-    security_scheme: str
-    header_name: str
-    scheme_word: str | None
-    lifetime_seconds: float
-    login: LoginOperation
-    token_from: Literal["body", "json"]
-    token_pointer: str | None
-    expires_in_pointer: str | None
-    invalid_on: tuple[int, ...]
+    login: LoginOperation | None
+    token: TokenSource | None
+    template: str | None
+    """The header value template from ``value`` or ``scheme``."""
+    lifetime_seconds: float | None
+    expires_in: str | None
+    """``expiresIn``; meaningful only when :attr:`expires_in_given`."""
+    expires_in_given: bool
+    invalid_on: tuple[int, ...] | None
+    client_authentication: Literal["basic", "body"] | None
 
 
 def _extension_schema() -> Mapping[str, Any]:
@@ -85,49 +76,15 @@ def _extension_schema() -> Mapping[str, Any]:
     return as_mapping(json.loads(text))
 
 
-def _resolve_ref(document: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Follow local ``$ref`` chains (``#/components/...``); anything else is returned as is."""
-    seen: set[str] = set()
-    while isinstance(ref := node.get("$ref"), str) and ref.startswith("#/") and ref not in seen:
-        seen.add(ref)
-        node = as_mapping(node_at(document, split_ref(ref)))
-    return node
-
-
-def _operations(document: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]]:
-    """Every (path, method, path item, operation) of the document."""
-    for path, item in as_mapping(document.get("paths")).items():
-        path_item = as_mapping(item)
-        for method in HTTP_METHODS:
-            if method in path_item:
-                yield path, method, path_item, as_mapping(path_item[method])
-
-
-def protected_operations(document: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
-    """(path, method) of every operation that cannot be called without a token.
-
-    openapi-python-client looks only at an operation's own ``security``; the document-wide
-    default counts too, and an empty requirement ``{}`` among the alternatives makes the token
-    optional.
-    """
-    top = document.get("security")
-    protected: set[tuple[str, str]] = set()
-    for path, method, _, operation in _operations(document):
-        requirements = as_list(operation.get("security", top))
-        if requirements and all(as_mapping(requirement) for requirement in requirements):
-            protected.add((path, method))
-    return frozenset(protected)
-
-
-def _uses_security(document: Mapping[str, Any]) -> list[str]:
-    """Names of the security schemes that any operation requires."""
-    top = document.get("security")
-    names: list[str] = []
-    for _, _, _, operation in _operations(document):
-        requirements = operation.get("security", top)
-        for requirement in as_list(requirements):
-            names.extend(name for name in as_mapping(requirement) if name not in names)
-    return names
+def check_template(template: str) -> str | None:
+    """What is wrong with a token value template, or None."""
+    if template.count("{token}") != 1:
+        return f"the value {template!r} must contain '{{token}}' exactly once, where the token goes"
+    if "{" in template.replace("{token}", "") or "}" in template.replace("{token}", ""):
+        return f"the value {template!r} may contain no brace other than the one '{{token}}'"
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in template):
+        return f"the value {template!r} contains a control character, which would split or corrupt the header"
+    return None
 
 
 def _credential_field(
@@ -136,79 +93,85 @@ def _credential_field(
     """Where ``name`` travels in the login operation, or every name it does have."""
     available: list[str] = []
     for raw in [*path_item.get("parameters", []), *operation.get("parameters", [])]:
-        parameter = _resolve_ref(document, as_mapping(raw))
+        parameter = resolve_ref(document, as_mapping(raw))
         location, pname = parameter.get("in"), parameter.get("name")
         if pname == name and location in ("query", "header", "cookie"):
-            return CredentialField(cast(Location, location), name)
+            return CredentialField(cast(CredentialLocation, location), name)
         if isinstance(pname, str):
             available.append(pname)
-    body = _resolve_ref(document, as_mapping(operation.get("requestBody")))
+    body = resolve_ref(document, as_mapping(operation.get("requestBody")))
     for media_type, location in _BODY_LOCATIONS.items():
         content = as_mapping(as_mapping(body.get("content")).get(media_type))
-        properties = as_mapping(_resolve_ref(document, as_mapping(content.get("schema"))).get("properties"))
+        properties = as_mapping(resolve_ref(document, as_mapping(content.get("schema"))).get("properties"))
         if name in properties:
             return CredentialField(location, name)
         available.extend(str(key) for key in properties)
     return available
 
 
-@attrs.frozen
-class _SchemeError:
-    field: str
-    """The field of the security scheme that is wrong."""
-    message: str
-
-
-def _header(scheme: Mapping[str, Any]) -> tuple[str, str | None] | _SchemeError:
-    """The header a scheme puts the token in, and the scheme word it implies, or what is wrong."""
-    kind = scheme.get("type")
-    if kind == "apiKey":
-        if scheme.get("in") != "header":
-            message = f"an apiKey scheme in {scheme.get('in')!r} is not supported; the token must travel in a header"
-            return _SchemeError("type", message)
-        name = str(scheme.get("name"))
-        if not _HEADER_NAME.fullmatch(name):
-            return _SchemeError("name", f"the header name {name!r} is not a valid HTTP field name (RFC 9110 token)")
-        return name, None
-    if kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
-        return "Authorization", "Bearer"
-    if kind == "oauth2" and "password" in as_mapping(scheme.get("flows")):
-        return "Authorization", "Bearer"
-    return _SchemeError(
-        "type", f"security schemes of type {kind!r} cannot carry a token lifecycle; use apiKey (header) or http bearer"
-    )
-
-
-def resolve_lifecycle(document: Mapping[str, Any], display: str) -> TokenLifecycleSpec | list[Problem] | None:
-    """The document's token lifecycle, None when no operation needs a token, or the problems found."""
-    schemes_pointer = "/components/securitySchemes"
-    schemes = as_mapping(as_mapping(document.get("components")).get("securitySchemes"))
-    carriers = [name for name, scheme in schemes.items() if EXTENSION in as_mapping(scheme)]
-    if not carriers:
-        used = _uses_security(document)
-        if not used:
-            return None
+def _login(
+    document: Mapping[str, Any], display: str, login: Mapping[str, Any], base: str
+) -> LoginOperation | list[Problem]:
+    """The login operation the extension names, with where its credentials go."""
+    operation_id = str(login["operationId"])
+    found = next(((p, m, i, o) for p, m, i, o in operations(document) if o.get("operationId") == operation_id), None)
+    if found is None:
+        known = sorted(str(o["operationId"]) for _, _, _, o in operations(document) if "operationId" in o)
         return [
             Problem(
                 display,
-                join_pointer(schemes_pointer, used[0]),
-                f"operations require the security scheme {used[0]!r} but it has no {EXTENSION} extension, so a "
-                "generated client could not obtain a token; add the extension (see README, 'The x-token-lifecycle "
-                "extension')",
+                join_pointer(base, "login", "operationId"),
+                f"no operation has operationId {operation_id!r}; known operationIds: {', '.join(known[:20]) or 'none'}",
             )
         ]
-    if len(carriers) > 1:
-        return [
+    path, method, path_item, operation = found
+    problems: list[Problem] = []
+    if (path, method) in protected_operations(document):
+        problems.append(
             Problem(
                 display,
-                join_pointer(schemes_pointer, carriers[1]),
-                f"only one security scheme may carry {EXTENSION}; found it on {', '.join(map(repr, carriers))}",
+                join_pointer("/paths", path, method, "security"),
+                f"the login operation {operation_id!r} itself requires credentials; give it 'security: []'",
             )
-        ]
-    scheme_name = carriers[0]
-    scheme = as_mapping(schemes[scheme_name])
-    base = join_pointer(schemes_pointer, scheme_name, EXTENSION)
-    raw: object = scheme[EXTENSION]
+        )
+    fields: dict[str, CredentialField] = {}
+    for role in ("username", "password"):
+        name = str(login[role])
+        field = _credential_field(document, path_item, operation, name)
+        if isinstance(field, CredentialField):
+            fields[role] = field
+        else:
+            problems.append(
+                Problem(
+                    display,
+                    join_pointer(base, "login", role),
+                    f"the login operation {operation_id!r} ({method.upper()} {path}) has no query, header or "
+                    f"cookie parameter, form field or JSON field named {name!r}"
+                    + (f"; it has: {', '.join(sorted(set(field)))}" if field else ""),
+                )
+            )
+    if problems:
+        return problems
+    constants = tuple(sorted((str(k), str(v)) for k, v in as_mapping(login.get("constants")).items()))
+    return LoginOperation(operation_id, method.upper(), path, fields["username"], fields["password"], constants)
+
+
+def _lifetime(raw: str, display: str, pointer: str) -> float | Problem:
+    lifetime = parse_duration(raw)
+    if not isinstance(lifetime, str) and not (math.isfinite(lifetime) and lifetime <= MAX_LIFETIME_SECONDS):
+        lifetime = f"{raw!r} is longer than {MAX_LIFETIME_SECONDS:,} seconds (about 31 years)"
+    return Problem(display, pointer, lifetime) if isinstance(lifetime, str) else lifetime
+
+
+def _token(raw: Mapping[str, Any]) -> TokenSource:
+    source = cast(Literal["body", "json", "header", "cookie"], raw["from"])
+    return TokenSource(source, cast(str | None, raw.get("pointer")), cast(str | None, raw.get("name")))
+
+
+def read_extension(
+    document: Mapping[str, Any], display: str, raw: object, base: str
+) -> ExtensionOverrides | list[Problem]:
+    """The resolved overrides of the extension ``raw`` found at ``base``, or what is wrong with it."""
     errors = schema_errors(_extension_schema(), raw)
     if errors:
         return [
@@ -216,89 +179,93 @@ def resolve_lifecycle(document: Mapping[str, Any], display: str) -> TokenLifecyc
             for error in errors
         ]
     extension = as_mapping(raw)
-    header = _header(scheme)
-    if isinstance(header, _SchemeError):
-        return [Problem(display, join_pointer(schemes_pointer, scheme_name, header.field), header.message)]
-    return _resolve_valid(document, display, scheme_name, header, extension, base)
-
-
-def _resolve_valid(
-    document: Mapping[str, Any],
-    display: str,
-    scheme_name: str,
-    header: tuple[str, str | None],
-    extension: Mapping[str, Any],
-    base: str,
-) -> TokenLifecycleSpec | list[Problem]:
     problems: list[Problem] = []
-    login = as_mapping(extension["login"])
-    operation_id = str(login["operationId"])
-    found = next(((p, m, i, o) for p, m, i, o in _operations(document) if o.get("operationId") == operation_id), None)
-    login_operation: LoginOperation | None = None
-    if found is None:
-        known = sorted(str(o["operationId"]) for _, _, _, o in _operations(document) if "operationId" in o)
-        problems.append(
-            Problem(
-                display,
-                join_pointer(base, "login", "operationId"),
-                f"no operation has operationId {operation_id!r}; known operationIds: {', '.join(known[:20]) or 'none'}",
-            )
-        )
-    else:
-        path, method, path_item, operation = found
-        if (path, method) in protected_operations(document):
-            problems.append(
-                Problem(
-                    display,
-                    join_pointer("/paths", path, method, "security"),
-                    f"the login operation {operation_id!r} itself requires a token; give it 'security: []'",
-                )
-            )
-        fields: dict[str, CredentialField] = {}
-        for role in ("username", "password"):
-            name = str(login[role])
-            field = _credential_field(document, path_item, operation, name)
-            if isinstance(field, CredentialField):
-                fields[role] = field
-            else:
-                problems.append(
-                    Problem(
-                        display,
-                        join_pointer(base, "login", role),
-                        f"the login operation {operation_id!r} ({method.upper()} {path}) has no query, header or "
-                        f"cookie parameter, form field or JSON field named {name!r}"
-                        + (f"; it has: {', '.join(sorted(set(field)))}" if field else ""),
-                    )
-                )
-        if len(fields) == 2:
-            constants = tuple(sorted((str(k), str(v)) for k, v in as_mapping(login.get("constants")).items()))
-            login_operation = LoginOperation(
-                operation_id, method.upper(), path, fields["username"], fields["password"], constants
-            )
-    lifetime = parse_duration(str(extension["lifetime"]))
-    if not isinstance(lifetime, str) and not (math.isfinite(lifetime) and lifetime <= MAX_LIFETIME_SECONDS):
-        lifetime = f"{extension['lifetime']!r} is longer than {MAX_LIFETIME_SECONDS:,} seconds (about 31 years)"
-    if isinstance(lifetime, str):
-        problems.append(Problem(display, join_pointer(base, "lifetime"), lifetime))
-    token = as_mapping(extension["token"])
-    expires_in = extension.get("expiresIn")
-    if expires_in is not None and token["from"] != "json":
-        problems.append(
-            Problem(
-                display, join_pointer(base, "expiresIn"), "expiresIn needs a JSON login response (token.from: json)"
-            )
-        )
-    if problems or login_operation is None or isinstance(lifetime, str):
+    login: LoginOperation | None = None
+    if "login" in extension:
+        resolved = _login(document, display, as_mapping(extension["login"]), base)
+        if isinstance(resolved, list):
+            problems += resolved
+        else:
+            login = resolved
+    template: str | None = None
+    if "value" in extension and "scheme" in extension:
+        message = "give either 'value' (a template such as 'Token token={token}') or 'scheme', not both"
+        problems.append(Problem(display, join_pointer(base, "value"), message))
+    elif "value" in extension:
+        template = str(extension["value"])
+        if (wrong := check_template(template)) is not None:
+            problems.append(Problem(display, join_pointer(base, "value"), wrong))
+    elif "scheme" in extension:
+        word = cast(str | None, extension["scheme"])
+        template = "{token}" if word is None else word + " {token}"
+    lifetime: float | None = None
+    if "lifetime" in extension:
+        parsed = _lifetime(str(extension["lifetime"]), display, join_pointer(base, "lifetime"))
+        if isinstance(parsed, Problem):
+            problems.append(parsed)
+        else:
+            lifetime = parsed
+    token = _token(as_mapping(extension["token"])) if "token" in extension else None
+    if problems:
         return problems
-    header_name, implied_word = header
-    return TokenLifecycleSpec(
-        security_scheme=scheme_name,
-        header_name=header_name,
-        scheme_word=cast(str | None, extension.get("scheme", implied_word)),
+    invalid_on = extension.get("invalidOn")
+    return ExtensionOverrides(
+        login=login,
+        token=token,
+        template=template,
         lifetime_seconds=lifetime,
-        login=login_operation,
-        token_from=cast(Literal["body", "json"], token["from"]),
-        token_pointer=cast(str | None, token.get("pointer")),
-        expires_in_pointer=cast(str | None, expires_in),
-        invalid_on=tuple(cast(list[int], extension.get("invalidOn", [401]))),
+        expires_in=cast(str | None, extension.get("expiresIn")),
+        expires_in_given="expiresIn" in extension,
+        invalid_on=None if invalid_on is None else tuple(cast(list[int], invalid_on)),
+        client_authentication=cast(Literal["basic", "body"] | None, extension.get("clientAuthentication")),
     )
+
+
+# --- the former single-scheme view ---------------------------------------------------------------
+
+
+@attrs.frozen
+class TokenLifecycleSpec:
+    """The login scheme of a document whose login is one of its operations (the former, single view)."""
+
+    security_scheme: str
+    header_name: str
+    scheme_word: str | None
+    lifetime_seconds: float
+    login: LoginOperation
+    token_from: Literal["body", "json", "header", "cookie"]
+    token_pointer: str | None
+    expires_in_pointer: str | None
+    invalid_on: tuple[int, ...]
+
+
+def resolve_lifecycle(document: Mapping[str, Any], display: str) -> TokenLifecycleSpec | list[Problem] | None:
+    """The first login scheme of the document as a :class:`TokenLifecycleSpec`; None when there is none.
+
+    A view of :func:`._security.resolve_security` for callers written before several schemes
+    existed: it describes the first scheme of kind ``login`` whose token travels in a header.
+    """
+    from ._security import resolve_security  # a cycle at import time: _security imports this module
+
+    model = resolve_security(document, display)
+    return model if isinstance(model, list) else lifecycle_view(model)
+
+
+def lifecycle_view(model: SecurityModel) -> TokenLifecycleSpec | None:
+    """The first login scheme of ``model`` whose token travels in a header, as a :class:`TokenLifecycleSpec`."""
+    for spec in model.login_schemes:
+        if spec.kind != "login" or spec.login is None or spec.token is None or spec.placement.location != "header":
+            continue
+        prefix, _, _ = spec.placement.template.partition("{token}")
+        return TokenLifecycleSpec(
+            security_scheme=spec.name,
+            header_name=spec.placement.name,
+            scheme_word=prefix[:-1] if prefix.endswith(" ") else (prefix or None),
+            lifetime_seconds=spec.lifetime_seconds,
+            login=spec.login,
+            token_from=spec.token.source,
+            token_pointer=spec.token.pointer,
+            expires_in_pointer=spec.expires_in_pointer,
+            invalid_on=spec.invalid_on,
+        )
+    return None

@@ -1,6 +1,6 @@
 """Generate one client project: the pipeline, read top to bottom.
 
-    load → check → resolve lifecycle → model → render → audit → format → embed runtime
+    load → check → resolve security → model → render → audit → format → embed runtime
          → provenance → banners                    (then _build swaps the project into place)
 
 Each step is a function of its own module; this one only strings them together. Every step
@@ -20,11 +20,12 @@ from ._checks import check_document
 from ._clients import ClientJob
 from ._document import load_document
 from ._format import format_project
-from ._lifecycle import resolve_lifecycle
+from ._lifecycle import lifecycle_view
 from ._model import build_model
 from ._names import origins
 from ._problems import Problem, has_errors
 from ._provenance import PROVENANCE_FILE, Provenance
+from ._security import resolve_security
 from ._templating import render_templates
 from ._toolkit import Toolkit
 
@@ -55,9 +56,10 @@ def _render(job: ClientJob, toolkit: Toolkit, project_dir: Path) -> list[Problem
     if has_errors(problems):
         return problems
 
-    lifecycle = resolve_lifecycle(document, job.spec_display)
-    if isinstance(lifecycle, list):
-        return problems + lifecycle
+    security = resolve_security(document, job.spec_display)
+    if isinstance(security, list):
+        return problems + security
+    problems += security.warnings
 
     model = build_model(document, job, project_dir)
     if isinstance(model, list):
@@ -66,7 +68,7 @@ def _render(job: ClientJob, toolkit: Toolkit, project_dir: Path) -> list[Problem
     if has_errors(problems):
         return problems
 
-    problems += render_templates(model, lifecycle, toolkit.templates)
+    problems += render_templates(model, security, lifecycle_view(security), toolkit.templates)
     if has_errors(problems):
         return problems
 

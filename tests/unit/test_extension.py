@@ -17,17 +17,18 @@ def _ext(spec: dict[str, Any]) -> dict[str, Any]:
     return spec["components"]["securitySchemes"]["tok"]["x-token-lifecycle"]
 
 
-def _drop_extension(spec: dict[str, Any]) -> None:
-    del spec["components"]["securitySchemes"]["tok"]["x-token-lifecycle"]
-
-
 def _second_carrier(spec: dict[str, Any]) -> None:
     schemes = spec["components"]["securitySchemes"]
     schemes["other"] = dict(schemes["tok"], name="X-Other")
+    spec["security"] = [{"tok": []}, {"other": []}]
+
+
+def _value_without_token(spec: dict[str, Any]) -> None:
+    del _ext(spec)["scheme"]
+    _ext(spec)["value"] = "bearer"
 
 
 CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
-    "missing extension": (_drop_extension, "/components/securitySchemes/tok", "no x-token-lifecycle"),
     "no lifetime": (lambda s: _ext(s).pop("lifetime"), EXT, "'lifetime' is a required property"),
     "unknown key": (lambda s: _ext(s).update(refresh="soon"), EXT, "Additional properties"),
     "login operation missing": (
@@ -55,14 +56,24 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
     "login requires the token": (
         lambda s: s["paths"]["/login"]["get"].pop("security"),
         "/paths/~1login/get/security",
-        "itself requires a token",
+        "itself requires credentials",
     ),
-    "token in a query apiKey": (
-        lambda s: s["components"]["securitySchemes"]["tok"].update({"in": "query"}),
-        "/components/securitySchemes/tok/type",
-        "must travel in a header",
+    "value without its token": (
+        _value_without_token,
+        f"{EXT}/value",
+        "'{token}' exactly once",
     ),
-    "two carriers": (_second_carrier, "/components/securitySchemes/tok", "only one security scheme"),
+    "value and scheme": (lambda s: _ext(s).update(value="T {token}"), f"{EXT}/value", "not both"),
+    "header name with a space": (
+        lambda s: s["components"]["securitySchemes"]["tok"].update(name="Auth Token"),
+        "/components/securitySchemes/tok/name",
+        "RFC 9110 token",
+    ),
+    "two carriers": (
+        _second_carrier,
+        "/components/securitySchemes/tok/x-token-lifecycle/login",  # the YAML is written with sorted keys
+        "only one security scheme may log in",
+    ),
 }
 
 

@@ -26,7 +26,7 @@ from token_lifecycle import (
     read_login_response,
     resolve_json_pointer,
 )
-from token_lifecycle._login import MISSING
+from token_lifecycle._answer import MISSING
 from token_lifecycle._state import Need
 from token_lifecycle._urls import is_loopback, is_loopback_host, join_url, origin, safe_url
 

@@ -90,7 +90,8 @@ def test_repr_shows_what_is_safe() -> None:
     assert repr(Credentials("ada", SECRET)) == "Credentials(username='ada', password='***')"
     assert repr(LoginResult(SECRET, 60.0)) == "LoginResult(lifetime=60.0, lifetime_problem=None)"
     assert repr(LifecycleStats(logins=2)) == (
-        "LifecycleStats(logins=2, failed_logins=0, proactive_refreshes=0, invalidations=0, replays=0, store_hits=0)"
+        "LifecycleStats(logins=2, failed_logins=0, proactive_refreshes=0, invalidations=0, replays=0, store_hits=0, "
+        "token_refreshes=0, failed_token_refreshes=0)"
     )
 
 
