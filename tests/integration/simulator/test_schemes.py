@@ -413,3 +413,46 @@ def test_a_leaked_credential_is_seen_on_the_origin_it_reached(idp: Simulator) ->
     origins = idp.control("GET", "stats")["origins"]
     assert (origins["idp"]["access_tokens"], origins["idp"]["refresh_tokens"]) == (1, 1)
     assert origins["api"]["credentials"] == 1
+
+
+# --- x-token-lifecycle: the token in a response header or a cookie -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def header_login(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+    yield from _serve("header-login", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def cookie_login(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+    yield from _serve("cookie-login", tmp_path_factory)
+
+
+def test_a_login_may_answer_the_token_in_a_header_sent_back_with_a_value_template(header_login: Simulator) -> None:
+    """``token: {from: header}`` and ``value: 'Token token={token}'`` (default fixtures: demo / demo-password)."""
+    sim = _reset(header_login)
+    with sim.client() as client:
+        login = client.post("/session", json={"login": "demo", "secret": "demo-password"})
+        assert login.status_code == 204
+        token = login.headers["x-auth-token"]
+        assert client.get("/items", headers={"Authorization": f"Token token={token}"}).status_code == 200
+        assert client.get("/items", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        refused = client.post("/session", json={"login": "demo", "secret": "wrong"})
+    assert refused.status_code == 401
+    assert "x-auth-token" not in refused.headers
+    sim.control("POST", "clock/advance", seconds=1800)
+    with sim.client() as client:
+        assert client.get("/items", headers={"Authorization": f"Token token={token}"}).status_code == 401
+
+
+def test_a_login_may_set_the_token_as_a_cookie_sent_back_as_that_cookie(cookie_login: Simulator) -> None:
+    sim = _reset(cookie_login)
+    with sim.client() as client:
+        login = client.post("/session", data={"login": "demo", "secret": "demo-password"})
+        assert login.status_code == 204
+        assert "HttpOnly" in login.headers["set-cookie"]
+        token = login.cookies["sid"]
+    with sim.client() as fresh:
+        assert fresh.get("/items", headers={"Cookie": f"sid={token}"}).status_code == 200
+        assert fresh.get("/items").status_code == 401
+        assert fresh.get("/items", headers={"Cookie": "sid=forged"}).status_code == 401
