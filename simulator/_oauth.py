@@ -15,9 +15,10 @@ on another origin. What it does, section by section:
 - §6 ``refresh_token``: a refresh token is redeemed once (rotation: the answer carries a new
   one); one issued to a client needs that client's authentication; a narrower ``scope`` may be
   asked for, never a wider one (``invalid_scope``).
-- §3.3: ``scope`` is space-delimited; each scope must be one the principal may be granted (the
-  fixtures' ``scopes``) among those the document knows; without ``scope`` every allowed scope
-  is granted, and the answer always says which.
+- §3.3: ``scope`` is space-delimited; a scope the document does not know is ``invalid_scope``;
+  of the others, those the principal may be granted (the fixtures' ``scopes``) are granted, the
+  rest left out (``invalid_scope`` when nothing is left); without ``scope`` every allowed scope
+  is granted; the answer always says which.
 - §5.1 / §5.2: JSON answers with ``Cache-Control: no-store``; errors as ``error`` and
   ``error_description``. An unknown ``grant_type`` is ``unsupported_grant_type``.
 
@@ -212,7 +213,12 @@ def _required(form: dict[str, str], name: str) -> str:
 
 
 def _scopes(form: dict[str, str], known: frozenset[str], *principals: User | None) -> frozenset[str]:
-    """The scopes granted: those asked for (all allowed when none are), each allowed to every principal."""
+    """The scopes granted: those asked for that every principal may have (all it may have when none are asked).
+
+    A scope the document does not know is ``invalid_scope``; a known one the principal may not have is
+    left out of the grant (§3.3: the server may ignore part of the request, and says so in ``scope``),
+    unless that leaves nothing of what was asked.
+    """
     allowed = known
     for principal in principals:
         if principal is not None:
@@ -221,7 +227,10 @@ def _scopes(form: dict[str, str], known: frozenset[str], *principals: User | Non
     if requested is None:
         return allowed
     asked = frozenset(requested.split())
-    if not asked <= allowed:
-        refused = " ".join(sorted(asked - allowed))
-        raise _Error("invalid_scope", f"The scope {refused} is unknown or not allowed here.")
-    return asked
+    unknown = asked - known
+    if unknown:
+        raise _Error("invalid_scope", f"Unknown scope: {' '.join(sorted(unknown))}.")
+    granted = asked & allowed
+    if asked and not granted:
+        raise _Error("invalid_scope", f"None of the scopes {' '.join(sorted(asked))} may be granted here.")
+    return granted
