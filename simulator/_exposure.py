@@ -12,6 +12,7 @@ kept or logged.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from typing import cast
@@ -30,15 +31,11 @@ MAX_VALUES = 1000
 
 def observe(origin: str, incoming: Incoming, fixtures: Fixtures, state: SimulatorState) -> None:
     """Count what ``incoming``, which reached ``origin``, carried."""
-    secrets = fixtures.secrets()
-    credentials = access = refresh = False
-    for count, value in enumerate(_values(incoming)):
-        if count >= MAX_VALUES:
-            break
-        credentials = credentials or value in secrets
-        access = access or value in fixtures.tokens or state.is_access_token(value)
-        refresh = refresh or state.is_refresh_token(value)
-    state.observe(origin, credentials=credentials, access_token=access, refresh_token=refresh)
+    values = frozenset(itertools.islice(_values(incoming), MAX_VALUES))
+    credentials = not values.isdisjoint(fixtures.secrets)
+    static = not values.isdisjoint(fixtures.tokens.keys())
+    access, refresh = state.recognise(values)
+    state.observe(origin, credentials=credentials, access_token=access or static, refresh_token=refresh)
 
 
 def _values(incoming: Incoming) -> Iterator[str]:

@@ -207,9 +207,14 @@ class Fixtures:
         """The OAuth2 client with this id and secret, or None; compares in constant time."""
         return _check(self.clients.get(client_id), secret)
 
-    def secrets(self) -> frozenset[str]:
-        """Every password and client secret: what must never reach an origin that does not check it."""
-        return frozenset(p.password for p in (*self.users.values(), *self.clients.values()))
+    secrets: frozenset[str] = attrs.field(
+        init=False, repr=False, eq=False, default=attrs.Factory(lambda self: _secrets(self), takes_self=True)
+    )
+    """Every password and client secret: what must never reach an origin that does not check it."""
+
+
+def _secrets(fixtures: Fixtures) -> frozenset[str]:
+    return frozenset(p.password for p in (*fixtures.users.values(), *fixtures.clients.values()))
 
 
 def _check(principal: User | None, password: str) -> User | None:

@@ -224,15 +224,13 @@ class SimulatorState:
             del self._refresh[token]
             return grant
 
-    def is_refresh_token(self, token: str) -> bool:
-        """True when ``token`` is a refresh token that can still be redeemed."""
+    def recognise(self, values: frozenset[str]) -> tuple[bool, bool]:
+        """Whether any of ``values`` is an access token this simulator issued (in any state), and whether
+        any is a refresh token that can still be redeemed."""
         with self._lock:
-            return token in self._refresh
-
-    def is_access_token(self, token: str) -> bool:
-        """True when ``token`` is an access token this simulator issued (in any state)."""
-        with self._lock:
-            return token in self._contexts
+            access = any(value in self._contexts for value in values)
+            refresh = any(value in self._refresh for value in values)
+            return access, refresh
 
     def reject(self, scheme: str, user: User | None = None) -> None:
         """Count credentials of ``scheme`` that were refused (of ``user`` when known)."""
