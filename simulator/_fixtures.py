@@ -260,7 +260,8 @@ def load_fixtures(path: Path, display: str, api: Api) -> Fixtures | list[Problem
         return [data]
     errors = schema_errors(_SCHEMA, data)
     if errors:
-        return [Problem(display, join_pointer("", *map(str, e.absolute_path)), e.message) for e in errors]
+        tokens = list(as_mapping(data.get("tokens")))
+        return [_schema_problem(display, list(e.absolute_path), e.message, tokens) for e in errors]
     problems: list[Problem] = []
     accounts = {
         str(key): str(as_mapping(value).get("name", key)) for key, value in as_mapping(data.get("accounts")).items()
@@ -285,6 +286,16 @@ def load_fixtures(path: Path, display: str, api: Api) -> Fixtures | list[Problem
     if problems:
         return problems
     return Fixtures(source=display, accounts=accounts, users=users, responses=responses, clients=clients, tokens=tokens)
+
+
+def _schema_problem(display: str, path: list[object], message: str, tokens: list[str]) -> Problem:
+    """A schema error at ``path``; under ``tokens`` the entry is named by position, not by the token itself."""
+    if len(path) >= 2 and path[0] == "tokens" and path[1] in tokens:
+        rest = ", " + "/".join(map(str, path[2:])) if len(path) > 2 else ""
+        return Problem(display, "/tokens", f"token #{tokens.index(str(path[1])) + 1}{rest}: {message}")
+    if path == ["tokens"]:
+        message = "a token is not a string of visible characters" if "does not match" in message else message
+    return Problem(display, join_pointer("", *map(str, path)), message)
 
 
 def _principal(
@@ -340,9 +351,9 @@ def _tokens(
             problems.append(
                 Problem(
                     display,
-                    pointer + "/schemes",
-                    f"token #{index + 1}: {api.display} has no security scheme {unknown!r} that accepts static "
-                    f"tokens; its schemes: {', '.join(sorted(known)) or 'none'}",
+                    pointer,
+                    f"token #{index + 1}, schemes: {api.display} has no security scheme {unknown!r} that accepts "
+                    f"static tokens; its schemes: {', '.join(sorted(known)) or 'none'}",
                 )
             )
         tokens[str(token)] = StaticToken(principal, schemes)
