@@ -260,8 +260,8 @@ def load_fixtures(path: Path, display: str, api: Api) -> Fixtures | list[Problem
         return [data]
     errors = schema_errors(_SCHEMA, data)
     if errors:
-        tokens = list(as_mapping(data.get("tokens")))
-        return [_schema_problem(display, list(e.absolute_path), e.message, tokens) for e in errors]
+        keys = [str(key) for key in as_mapping(data.get("tokens"))]
+        return [_schema_problem(display, list(e.absolute_path), e.message, keys) for e in errors]
     problems: list[Problem] = []
     accounts = {
         str(key): str(as_mapping(value).get("name", key)) for key, value in as_mapping(data.get("accounts")).items()
