@@ -292,14 +292,14 @@ class _AccessLog:
             return
         status = 500
 
-        async def observe(message: Message) -> None:
+        async def watch(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
             await send(message)
 
         try:
-            await self.app(scope, receive, observe)
+            await self.app(scope, receive, watch)
         finally:
             path = str(scope.get("path", ""))
             if not path.startswith(self.control_prefix):
