@@ -126,12 +126,16 @@ def _login(
         ]
     path, method, path_item, operation = found
     problems: list[Problem] = []
+    if method not in ("get", "post"):
+        message = f"the login operation {operation_id!r} is {method.upper()} {path}; a login must be GET or POST"
+        problems.append(Problem(display, join_pointer(base, "login", "operationId"), message))
     if (path, method) in protected_operations(document):
         problems.append(
             Problem(
                 display,
                 join_pointer("/paths", path, method, "security"),
-                f"the login operation {operation_id!r} itself requires credentials; give it 'security: []'",
+                f"the login operation {operation_id!r} itself requires a token or other credentials; "
+                "give it 'security: []'",
             )
         )
     fields: dict[str, CredentialField] = {}
@@ -150,6 +154,17 @@ def _login(
                     + (f"; it has: {', '.join(sorted(set(field)))}" if field else ""),
                 )
             )
+    if (
+        len(fields) == 2
+        and fields["username"].location != fields["password"].location
+        and {
+            fields["username"].location,
+            fields["password"].location,
+        }
+        <= {"form", "json"}
+    ):
+        message = "the user name and the password are in a form body and in a JSON body: a request has one body"
+        problems.append(Problem(display, join_pointer(base, "login", "password"), message))
     if problems:
         return problems
     constants = tuple(sorted((str(k), str(v)) for k, v in as_mapping(login.get("constants")).items()))

@@ -20,7 +20,6 @@ from ._checks import check_document
 from ._clients import ClientJob
 from ._document import load_document
 from ._format import format_project
-from ._lifecycle import lifecycle_view
 from ._model import build_model
 from ._names import origins
 from ._problems import Problem, has_errors
@@ -68,7 +67,7 @@ def _render(job: ClientJob, toolkit: Toolkit, project_dir: Path) -> list[Problem
     if has_errors(problems):
         return problems
 
-    problems += render_templates(model, security, lifecycle_view(security), toolkit.templates)
+    problems += render_templates(model, security, toolkit.templates)
     if has_errors(problems):
         return problems
 

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Literal, cast
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import attrs
 
-from ._jsonish import as_list, as_mapping
+from ._jsonish import as_mapping
 from ._lifecycle import EXTENSION, HEADER_NAME, ExtensionOverrides, read_extension
+from ._oauth2 import flow_login, token_url
 from ._pointer import join_pointer
 from ._problems import Problem, Severity
 from ._requirements import (
@@ -37,13 +38,11 @@ from ._requirements import (
     RawRequirements,
     document_requirements,
     effective_requirements,
-    operations,
     protected_operations,
     resolve_ref,
 )
 from ._scheme_model import (
     CredentialField,
-    CredentialLocation,
     LoginOperation,
     Placement,
     Requirement,
@@ -96,32 +95,6 @@ class _Resolved:
     warnings: tuple[Problem, ...] = ()
 
 
-def _server_url(document: Mapping[str, Any]) -> str:
-    """The document's first server URL with its variables' defaults (``/`` when it has none)."""
-    server = as_mapping(next(iter(as_list(document.get("servers"))), None))
-    url = str(server.get("url", "/"))
-    for name, variable in as_mapping(server.get("variables")).items():
-        url = url.replace("{" + name + "}", str(as_mapping(variable).get("default", "")))
-    return url
-
-
-def _token_url(document: Mapping[str, Any], raw: str) -> str:
-    """``tokenUrl`` as the runtime takes it: a path under the server URL (joined to the client's
-    base URL like any operation), or an absolute URL (an identity provider elsewhere).
-
-    Relative URLs resolve against the first server URL (OpenAPI, RFC 3986).
-    """
-    server = _server_url(document)
-    resolved = urljoin(server, raw)
-    base, target = urlsplit(server), urlsplit(resolved)
-    prefix = base.path.rstrip("/")
-    same_origin = (base.scheme, base.netloc) == (target.scheme, target.netloc)
-    if same_origin and (target.path == prefix or target.path.startswith(prefix + "/")):
-        rest = target.path[len(prefix) :] or "/"
-        return rest + (f"?{target.query}" if target.query else "")
-    return resolved
-
-
 def _placement(scheme: Mapping[str, Any]) -> Placement | tuple[str, str]:
     """Where the scheme's token travels, or (the field that is wrong, why)."""
     kind = scheme.get("type")
@@ -132,10 +105,8 @@ def _placement(scheme: Mapping[str, Any]) -> Placement | tuple[str, str]:
         if location == "query" and (not key or any(c.isspace() or c in ";=,&#" or not c.isprintable() for c in key)):
             return "name", f"{key!r} is not a usable query parameter name (no spaces, control characters or ;=,&#)"
         if location != "query" and not HEADER_NAME.fullmatch(key):
-            return (
-                "name",
-                f"{key!r} is not a valid {location} name (an RFC 9110 token: letters, digits, !#$%&'*+.^_`|~-)",
-            )
+            what = "HTTP field name" if location == "header" else "cookie name"
+            return "name", f"{key!r} is not a valid {what} (an RFC 9110 token: letters, digits, !#$%&'*+.^_`|~-)"
         return Placement(location, key, "{token}")
     if kind == "http":
         word = str(scheme.get("scheme", ""))
@@ -178,10 +149,13 @@ def _infer(document: Mapping[str, Any], name: str, scheme: Mapping[str, Any]) ->
     flows = as_mapping(scheme.get("flows"))
     for flow, spec_kind in (("password", "login"), ("clientCredentials", "client_credentials")):
         if flow in flows:
-            token_url = as_mapping(flows[flow]).get("tokenUrl")
-            if not isinstance(token_url, str) or not token_url:
+            url = as_mapping(flows[flow]).get("tokenUrl")
+            if not isinstance(url, str) or not url:
                 return Problem("", join_pointer(pointer, "flows", flow, "tokenUrl"), "the flow needs a tokenUrl")
-            return _Inferred(cast(SchemeKind, spec_kind), placement, cast(Any, flow), _token_url(document, token_url))
+            if "://" in url and urlsplit(url).scheme.lower() not in ("http", "https"):
+                message = f"the tokenUrl {url!r} is neither a path nor an http(s) URL"
+                return Problem("", join_pointer(pointer, "flows", flow, "tokenUrl"), message)
+            return _Inferred(cast(SchemeKind, spec_kind), placement, cast(Any, flow), token_url(document, url))
     if any(flow in flows for flow in _TOKEN_FLOWS):
         return _Inferred("token", placement)
     return Problem(
@@ -190,28 +164,6 @@ def _infer(document: Mapping[str, Any], name: str, scheme: Mapping[str, Any]) ->
         "an oauth2 scheme needs a flow: password, clientCredentials, "
         "implicit, authorizationCode or deviceAuthorization",
     )
-
-
-def _operation_id_at(document: Mapping[str, Any], url: str, method: str) -> str | None:
-    """The operationId of the operation ``method url`` of the document, if ``url`` is one of its paths."""
-    for path, op_method, _, operation in operations(document):
-        if path == url and op_method == method.lower() and isinstance(operation.get("operationId"), str):
-            return str(operation["operationId"])
-    return None
-
-
-def _flow_login(document: Mapping[str, Any], inferred: _Inferred, scopes: tuple[str, ...], auth: str) -> LoginOperation:
-    """The RFC 6749 token request of a password (§4.3) or clientCredentials (§4.4) flow."""
-    url = cast(str, inferred.token_url)
-    scope = (("scope", " ".join(scopes)),) if scopes else ()
-    if inferred.flow == "password":
-        username, password = CredentialField("form", "username"), CredentialField("form", "password")
-        constants = (("grant_type", "password"), *scope)
-    else:
-        where: CredentialLocation = "basic" if auth == "basic" else "form"
-        username, password = CredentialField(where, "client_id"), CredentialField(where, "client_secret")
-        constants = (("grant_type", "client_credentials"), *scope)
-    return LoginOperation(_operation_id_at(document, url, "POST"), "POST", url, username, password, constants)
 
 
 def _spec(
@@ -269,7 +221,13 @@ def _merge(
         kind = "login" if inferred.kind != "client_credentials" else "client_credentials"
         login = ext.login
     elif inferred.kind in _LOGIN_KINDS:
-        login = _flow_login(document, inferred, scopes, ext.client_authentication or "basic")
+        login = flow_login(
+            document,
+            cast(str, inferred.flow),
+            cast(str, inferred.token_url),
+            scopes,
+            ext.client_authentication or "basic",
+        )
     problems: list[Problem] = []
     if kind not in _LOGIN_KINDS:
         for field, given in (("token", ext.token), ("lifetime", ext.lifetime_seconds), ("expiresIn", ext.expires_in)):
@@ -303,7 +261,8 @@ def _merge(
         )
     default_token = TokenSource("json", "/access_token", None) if oauth2 else None
     token = ext.token or default_token
-    expires_in = ext.expires_in if ext.expires_in_given else ("/expires_in" if oauth2 else None)
+    from_json = token is not None and token.source == "json"
+    expires_in = ext.expires_in if ext.expires_in_given else ("/expires_in" if oauth2 and from_json else None)
     if expires_in is not None and token is not None and token.source != "json":
         problems.append(
             Problem(
@@ -320,7 +279,7 @@ def _merge(
             login=login if kind in _LOGIN_KINDS else None,
             token=token if kind in _LOGIN_KINDS else None,
             expires_in_pointer=expires_in if kind in _LOGIN_KINDS else None,
-            refresh_token_pointer="/refresh_token" if oauth2 else None,
+            refresh_token_pointer="/refresh_token" if oauth2 and from_json else None,
             lifetime_seconds=ext.lifetime_seconds or OAUTH2_LIFETIME_SECONDS,
             invalid_on=ext.invalid_on or (401,),
             scopes=scopes,

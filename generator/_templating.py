@@ -19,7 +19,6 @@ from openapi_python_client.parser.openapi import Endpoint
 from openapi_python_client.schema.untrusted_string import UntrustedString
 
 from ._document import path_shape
-from ._lifecycle import TokenLifecycleSpec
 from ._model import Model
 from ._problems import Problem
 from ._security import Requirements, SchemeSpec, SecurityModel
@@ -40,16 +39,12 @@ def redacted_login(security: SecurityModel) -> SchemeSpec | None:
     )
 
 
-def render_templates(
-    model: Model, security: SecurityModel, lifecycle: TokenLifecycleSpec | None, templates: Path
-) -> list[Problem]:
+def render_templates(model: Model, security: SecurityModel, templates: Path) -> list[Problem]:
     """Write the project openapi-python-client renders from ``model``; the problems it reported."""
     project = Project(openapi=model.data, config=model.config, custom_template_path=templates)
     login = redacted_login(security)
     # Jinja types its globals by the defaults it ships; any value is valid there.
-    cast(Any, project.env.globals).update(
-        bearer_security=security, bearer_login=login, bearer_lifecycle=lifecycle, runtime_package=RUNTIME_PACKAGE
-    )
+    cast(Any, project.env.globals).update(bearer_security=security, bearer_login=login, runtime_package=RUNTIME_PACKAGE)
     by_shape = {(path_shape(path), method): value for (path, method), value in security.operations.items()}
 
     def security_requirements(endpoint: Endpoint) -> Requirements:

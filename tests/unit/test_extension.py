@@ -56,7 +56,7 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
     "login requires the token": (
         lambda s: s["paths"]["/login"]["get"].pop("security"),
         "/paths/~1login/get/security",
-        "itself requires credentials",
+        "itself requires a token",
     ),
     "value without its token": (
         _value_without_token,

@@ -369,7 +369,7 @@ def test_login_operation_that_requires_credentials_is_refused() -> None:
     spec["paths"]["/login"]["get"].pop("security")
     (problem,) = _problems(spec)
     assert problem.pointer == "/paths/~1login/get/security"
-    assert "itself requires credentials" in problem.message
+    assert "itself requires a token" in problem.message
 
 
 def test_two_login_operations_are_refused() -> None:
@@ -381,3 +381,18 @@ def test_two_login_operations_are_refused() -> None:
     (problem,) = _problems(spec)
     assert problem.pointer == "/components/securitySchemes/other/x-token-lifecycle/login"
     assert "only one security scheme" in problem.message
+
+
+def test_oauth2_token_from_a_header_drops_the_json_defaults() -> None:
+    """With the token in a response header, expires_in and refresh_token (JSON fields) are not read."""
+    scheme = {
+        "type": "oauth2",
+        "flows": {"password": {"tokenUrl": "/t", "scopes": {}}},
+        "x-token-lifecycle": {"token": {"from": "header", "name": "X-Token"}},
+    }
+    spec = _only(_document({"o": scheme}, [{"o": []}], a={}))
+    assert (spec.token, spec.expires_in_pointer, spec.refresh_token_pointer) == (
+        TokenSource("header", None, "X-Token"),
+        None,
+        None,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import cast
 
 import httpx
@@ -201,10 +201,10 @@ def _lifetime_at(document: object, pointer: str) -> tuple[float | None, str | No
     return seconds, None
 
 
-def _failed(call: LoginCall, response: httpx.Response, username: str) -> LoginError:
+def _failed(call: LoginCall, response: httpx.Response, username: str, redact: Callable[[str], str]) -> LoginError:
     """The error of a non-2xx login answer: its status and, from an OAuth2 token endpoint, its ``error``."""
     message = f"login as {username!r} failed: HTTP {response.status_code} {response.reason_phrase}".rstrip()
-    answer = oauth2_error(response) if call.oauth2 else None
+    answer = oauth2_error(response, redact) if call.oauth2 else None
     if answer is None:
         return LoginError(message, username=username, status_code=response.status_code)
     code, description = answer
@@ -223,14 +223,17 @@ def _token_elsewhere(call: LoginCall, response: httpx.Response) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def read_login_response(call: LoginCall, response: httpx.Response, *, username: str) -> LoginResult:
+def read_login_response(
+    call: LoginCall, response: httpx.Response, *, username: str, redact: Callable[[str], str] = str
+) -> LoginResult:
     """Return the token (and optional lifetime) of a read login response; raise `LoginError` otherwise.
 
     Messages name the user, the status and the expected shape, never the body: a body of the wrong
-    shape may still contain the token. An OAuth2 error answer (§5.2) is named by its ``error`` code.
+    shape may still contain the token. An OAuth2 error answer (§5.2) is named by its ``error`` code and
+    description, after ``redact`` (the lifecycle's redaction of its secrets: a server may echo them).
     """
     if not response.is_success:
-        raise _failed(call, response, username)
+        raise _failed(call, response, username, redact)
     shape_error = f"login as {username!r} answered HTTP {response.status_code} but "
     if call.token_from in ("header", "cookie"):
         token = _token_elsewhere(call, response)

@@ -17,7 +17,8 @@ from typing import Any, TypeAlias
 import httpx
 
 from ._errors import InsecureTransportError
-from ._keeper import LOGIN_EXTENSION, TokenKeeper
+from ._keeper import TokenKeeper
+from ._login import LOGIN_EXTENSION
 from ._redaction import SecretRedactionFilter
 from ._urls import origin, safe_url
 

@@ -21,7 +21,7 @@ from ._attempts import LoginAttempts, interruption
 from ._credentials import Credentials
 from ._errors import AuthError, InsecureTransportError, LoginError, TokenRejectedError, UnreplayableRequestError
 from ._fork import renew_after_fork
-from ._login import MAX_TOKEN_LENGTH, LoginCall, is_header_safe, login_timeout_extension
+from ._login import MAX_TOKEN_LENGTH, LoginCall, is_header_safe, login_request_for
 from ._oauth2 import REFRESH_EXTENSION, RefreshToken
 from ._placement import TokenPlacement
 from ._redaction import SecretRedactionFilter, fingerprint
@@ -31,15 +31,6 @@ from ._urls import is_loopback, origin, safe_url
 
 #: How many rejected tokens the lifecycle remembers so that it never takes one back from the store.
 REJECTED_TOKENS_REMEMBERED = 16
-
-#: Request headers the login request borrows from the request that triggered it.
-LOGIN_INHERITED_HEADERS = ("User-Agent",)
-
-#: Request extensions the login request borrows: without the client's timeouts a login could hang forever.
-LOGIN_INHERITED_EXTENSIONS = ("timeout",)
-
-#: Request extension that marks the login request, and the redirects httpx builds from it (they copy it).
-LOGIN_EXTENSION = "token_lifecycle.login"
 
 #: Seconds: the bound of each phase of the login request (pool, connect, write, read), whatever the
 #: client's own timeout (a smaller one of the client's wins). Every caller waiting for a login waits
@@ -265,32 +256,23 @@ class TokenKeeper:
         adopted = self._adopt_from_store(need, current, rejected)
         if adopted is not None:
             return adopted
-        headers = {name: request.headers[name] for name in LOGIN_INHERITED_HEADERS if name in request.headers}
-        extensions: dict[str, object] = {
-            **{name: request.extensions[name] for name in LOGIN_INHERITED_EXTENSIONS if name in request.extensions},
-            # The origin the login may go to: the redirect guards let it through to there, and nowhere else.
-            LOGIN_EXTENSION: self._login_origin,
-            "timeout": login_timeout_extension(request.extensions.get("timeout"), self._login_timeout),
-        }
-        reason = self._reason(need, current, rejected)
         refresh_token = self._refresh.current
-        if refresh_token is not None:
-            login_request = self._login.build_refresh_request(
-                self._base_url,
-                refresh_token,
-                self._credentials,
-                client=self._client,
-                headers=headers,
-                extensions={**extensions, REFRESH_EXTENSION: True},
-            )
-            self._require_secure(login_request.url, "a refresh token")
-            self._logger.info("refreshing the token of %r with its refresh token (%s)", self._username, reason)
-            return login_request
-        login_request = self._login.build_request(
-            self._base_url, self._credentials, client=self._client, headers=headers, extensions=extensions
+        login_request = login_request_for(
+            self._login,
+            self._base_url,
+            self._credentials,
+            client=self._client,
+            refresh_token=refresh_token,
+            trigger=request,
+            timeout=self._login_timeout,
         )
-        self._require_secure(login_request.url, "credentials")
-        self._logger.info("logging in as %r (%s)", self._credentials.username, reason)
+        self._require_secure(login_request.url, "credentials" if refresh_token is None else "a refresh token")
+        self._logger.info(
+            "%s %r (%s)",
+            "logging in as" if refresh_token is None else "refreshing with a refresh token the token of",
+            self._username,
+            self._reason(need, current, rejected),
+        )
         return login_request
 
     def _adopt_from_store(self, need: Need, current: TokenState | None, rejected: str | None) -> TokenState | None:
@@ -377,7 +359,7 @@ class TokenKeeper:
             if isinstance(response.stream, CappedStream) and response.stream.exceeded:
                 # The body was cut short at the bound: not parsed.
                 raise too_large_login(username, response.status_code)
-            result = read_login_response(self._login, response, username=username)
+            result = read_login_response(self._login, response, username=username, redact=self._redaction.redact)
         except LoginError as exc:
             exc.args = tuple(self._redaction.redact(arg) if isinstance(arg, str) else arg for arg in exc.args)
             if refreshing:

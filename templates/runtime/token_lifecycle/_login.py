@@ -9,12 +9,23 @@ from typing import Literal, TypeAlias, cast
 import httpx
 
 from ._credentials import Credentials, basic_authorization
-from ._urls import join_url, safe_url
+from ._oauth2 import REFRESH_EXTENSION
+from ._urls import join_url, origin, safe_url
 from ._values import Value, immutable
 
 FieldLocation: TypeAlias = Literal["query", "header", "cookie", "form", "json", "basic"]
 TokenSource: TypeAlias = Literal["body", "json", "header", "cookie"]
 ClientLocation: TypeAlias = Literal["basic", "form"]
+
+#: Request headers the login request borrows from the request that triggered it.
+LOGIN_INHERITED_HEADERS = ("User-Agent",)
+
+#: Request extensions the login request borrows: without the client's timeouts a login could hang forever.
+LOGIN_INHERITED_EXTENSIONS = ("timeout",)
+
+#: Request extension that marks the login request, and the redirects httpx builds from it (they copy
+#: it). Its value is the origin the login may go to: the redirect guards let it there and nowhere else.
+LOGIN_EXTENSION = "token_lifecycle.login"
 
 #: HTTP methods a login operation may use.
 LOGIN_METHODS = frozenset({"GET", "POST"})
@@ -292,3 +303,36 @@ def login_timeout_extension(inherited: object, bound: float) -> dict[str, float]
         value = phases.get(phase)
         result[phase] = bound if not isinstance(value, int | float) else min(float(value), bound)
     return result
+
+
+def login_request_for(
+    call: LoginCall,
+    base_url: httpx.URL,
+    credentials: Credentials,
+    *,
+    client: Credentials | None,
+    refresh_token: str | None,
+    trigger: httpx.Request,
+    timeout: float,
+) -> httpx.Request:
+    """The request that obtains a token for ``trigger``: a refresh by ``refresh_token``, or else a login.
+
+    It borrows the trigger's User-Agent and timeouts (each phase bounded by ``timeout``), and is marked
+    with `LOGIN_EXTENSION` (and `REFRESH_EXTENSION` for a refresh).
+    """
+    headers = {name: trigger.headers[name] for name in LOGIN_INHERITED_HEADERS if name in trigger.headers}
+    extensions: dict[str, object] = {
+        **{name: trigger.extensions[name] for name in LOGIN_INHERITED_EXTENSIONS if name in trigger.extensions},
+        LOGIN_EXTENSION: origin(call.url(base_url)),
+        "timeout": login_timeout_extension(trigger.extensions.get("timeout"), timeout),
+    }
+    if refresh_token is None:
+        return call.build_request(base_url, credentials, client=client, headers=headers, extensions=extensions)
+    return call.build_refresh_request(
+        base_url,
+        refresh_token,
+        credentials,
+        client=client,
+        headers=headers,
+        extensions={**extensions, REFRESH_EXTENSION: True},
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import cast
 
 import httpx
@@ -34,8 +35,12 @@ def _allowed(text: str, limit: int) -> str:
     return kept if len(kept) <= limit else kept[: limit - 1] + "…"
 
 
-def oauth2_error(response: httpx.Response) -> tuple[str, str | None] | None:
-    """The ``(error, error_description)`` of a read RFC 6749 §5.2 error answer; None when it is not one."""
+def oauth2_error(response: httpx.Response, redact: Callable[[str], str] = str) -> tuple[str, str | None] | None:
+    """The ``(error, error_description)`` of a read RFC 6749 §5.2 error answer; None when it is not one.
+
+    Both pass through ``redact`` before they are cut to the allowed characters (which would change a
+    secret the server echoed into a form the redaction no longer recognises).
+    """
     if response.status_code not in ERROR_STATUSES:
         return None
     try:
@@ -50,8 +55,8 @@ def oauth2_error(response: httpx.Response) -> tuple[str, str | None] | None:
         return None
     description = fields.get("error_description")
     return (
-        _allowed(code, MAX_ERROR_CODE),
-        _allowed(description, MAX_ERROR_DESCRIPTION) if isinstance(description, str) and description else None,
+        _allowed(redact(code), MAX_ERROR_CODE),
+        _allowed(redact(description), MAX_ERROR_DESCRIPTION) if isinstance(description, str) and description else None,
     )
 
 

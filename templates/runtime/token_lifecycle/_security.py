@@ -19,13 +19,14 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, cast
 
 import httpx
 
 from ._auth import DEFAULT_INVALID_ON, DEFAULT_LOGGER_NAME, TokenLifecycle
 from ._credentials import ClientCredentials, Credentials, basic_authorization
 from ._errors import MissingCredentialsError
+from ._fork import renew_after_fork
 from ._hooks import AsyncEventHook, EventHook
 from ._keeper import LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS
 from ._login import LoginCall
@@ -83,12 +84,12 @@ class SecurityScheme(Value):
 
     def what_to_pass(self, name: str) -> str:
         """What a user passes to ``AuthenticatedClient`` to use this scheme (for error messages)."""
-        by_token = f"token= or tokens={{{name!r}: ...}}"
+        held = f"tokens={{{name!r}: ...}} with a token you hold"
         return {
-            "token": by_token,
+            "token": f"token= or tokens={{{name!r}: ...}}",
             "basic": "credentials=Credentials(username, password)",
-            "login": f"credentials=Credentials(username, password), or {by_token}",
-            "client_credentials": f"credentials=ClientCredentials(client_id, client_secret), or {by_token}",
+            "login": f"credentials=Credentials(username, password), or {held}",
+            "client_credentials": f"credentials=ClientCredentials(client_id, client_secret), or {held}",
         }[self.kind]
 
 
@@ -135,7 +136,8 @@ class SecurityAuth(httpx.Auth):
         self._origin = origin(httpx.URL(base_url))
         self._what_to_pass = dict(what_to_pass)
         self._plans: dict[Requirements, _Plan] = {}
-        self._plans_lock = threading.Lock()
+        self._plans_lock = threading.Lock()  # guards growing _plans; never held across I/O or a yield
+        renew_after_fork(self, _plans_lock=threading.Lock)
 
     def __repr__(self) -> str:
         return f"<SecurityAuth schemes={sorted(self.lifecycles)!r}>"
@@ -163,8 +165,8 @@ class SecurityAuth(httpx.Auth):
     ) -> SecurityAuth:
         """One `TokenLifecycle` per scheme the given credentials can serve (see ``AuthenticatedClient``).
 
-        ``token`` serves every ``token`` scheme and is a static token of every login scheme;
-        ``tokens`` serves the schemes it names (and wins over ``token``); `Credentials` serve ``basic``
+        ``token`` serves every ``token`` scheme, or, when there is none, is a static token of every
+        login scheme; ``tokens`` serves the schemes it names (and wins over ``token``); `Credentials` serve ``basic``
         and ``login`` schemes, `ClientCredentials` ``client_credentials`` ones. ``oauth2_client``
         authenticates the client of an OAuth2 password grant; ``token_url`` replaces the token URL of
         every OAuth2 login. ``store`` serves the primary scheme only (other login schemes keep their
@@ -174,7 +176,13 @@ class SecurityAuth(httpx.Auth):
         unknown = sorted(set(tokens) - set(schemes))
         if unknown:
             raise ValueError(f"tokens= names unknown security schemes {unknown}; the schemes are {sorted(schemes)}")
-        usable = [name for name, spec in schemes.items() if _usable(spec, name, credentials, token, tokens)]
+        # token= is a static token of the login schemes only when no scheme takes a token as is: an API
+        # key must never be sent as an OAuth2 access token (or the other way round) by mistake.
+        if any(spec.kind == "token" for spec in schemes.values()):
+            tokens = {**{name: token for name, spec in schemes.items() if spec.kind == "token" and token}, **tokens}
+        elif token is not None:
+            tokens = {**{name: token for name, spec in schemes.items() if spec.kind in LOGIN_KINDS}, **tokens}
+        usable = [name for name, spec in schemes.items() if _usable(spec, name, credentials, tokens)]
         order = [name for requirement in default for name in requirement] + list(schemes)
         primary_name = next((name for name in order if name in usable), None)
         if lifecycle is not None:
@@ -188,7 +196,7 @@ class SecurityAuth(httpx.Auth):
                 lifecycles[name] = _lifecycle(
                     spec,
                     credentials=credentials,
-                    token=tokens.get(name, token),
+                    token=tokens.get(name),
                     oauth2_client=oauth2_client,
                     token_url=token_url,
                     store=store if name == primary_name else None,
@@ -248,8 +256,13 @@ class SecurityAuth(httpx.Auth):
         )
 
     def _requirements(self, request: httpx.Request) -> Requirements:
-        requirements: Requirements | None = request.extensions.get(SECURITY_EXTENSION)
-        return self._default if requirements is None else requirements
+        requirements: object = request.extensions.get(SECURITY_EXTENSION)
+        if requirements is None:
+            return self._default
+        if type(requirements) is tuple:
+            return cast("Requirements", requirements)  # what generated endpoints set
+        # Lists from code of the user's own: the same requirements, in the hashable form of the cache.
+        return tuple(tuple(requirement) for requirement in cast("Iterable[Iterable[str]]", requirements))
 
     def _prepare(self, request: httpx.Request) -> TokenLifecycle | None:
         """Apply the static credentials of the chosen requirement; the lifecycle to drive, if any."""
@@ -321,14 +334,10 @@ def _shown(requirements: Requirements) -> str:
 
 
 def _usable(
-    spec: SecurityScheme,
-    name: str,
-    credentials: Credentials | ClientCredentials | None,
-    token: str | None,
-    tokens: Mapping[str, str],
+    spec: SecurityScheme, name: str, credentials: Credentials | ClientCredentials | None, tokens: Mapping[str, str]
 ) -> bool:
     """Whether the client holds what scheme ``name`` needs."""
-    if name in tokens or (token is not None and spec.kind != "basic"):
+    if name in tokens:
         return True
     if spec.kind == "client_credentials":
         return isinstance(credentials, ClientCredentials)

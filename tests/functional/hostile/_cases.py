@@ -104,6 +104,19 @@ def _ext(spec: dict[str, Any]) -> dict[str, Any]:
     return extension
 
 
+def _hostile_scheme_name(spec: dict[str, Any]) -> None:
+    """The login scheme renamed to text shaped like code and templates (dict keys, a docstring, requirements)."""
+    name = f"{CODE_SHAPED} {TEMPLATE_SHAPED} {FSTRING_SHAPED}"
+    spec["components"]["securitySchemes"] = {name: spec["components"]["securitySchemes"]["tok"]}
+    spec["security"] = [{name: []}, {}]
+
+
+def _code_shaped_value(spec: dict[str, Any]) -> None:
+    """A header value template that closes a string and runs a command if it ever becomes code."""
+    del _ext(spec)["scheme"]
+    _ext(spec)["value"] = CODE_SHAPED + " {token}"
+
+
 def _bent(bend: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
     spec = minimal_spec()
     bend(spec)
@@ -729,13 +742,23 @@ CASES: list[Case] = [
         slow=True,
         max_rss_mb=600,
     ),
-    # x-token-lifecycle: missing, contradictory, incomplete.
+    # Security schemes: names and values that would be code if they were not rendered as literals.
+    Case(
+        "security_scheme_name_code_shaped",
+        _yaml(_bent(_hostile_scheme_name)),
+        "code",
+        args=("--lenient",),  # component names are ^[a-zA-Z0-9._-]+$ in OpenAPI 3.1
+    ),
+    Case(
+        "lifecycle_value_template_code_shaped",
+        _yaml(_bent(_code_shaped_value)),
+        "code",
+    ),
+    # x-token-lifecycle: missing (a static token then), contradictory, incomplete.
     Case(
         "lifecycle_missing",
         _yaml(_bent(lambda s: s["components"]["securitySchemes"]["tok"].pop("x-token-lifecycle"))),
-        "error",
-        "/components/securitySchemes/tok",
-        "no x-token-lifecycle extension",
+        "code",
     ),
     Case(
         "lifecycle_no_login_operation",

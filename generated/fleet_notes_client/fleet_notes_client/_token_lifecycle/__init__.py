@@ -12,9 +12,12 @@ One concern per module, in the order they build on each other:
 - ``_urls``         joining URLs, the loopback rule, URLs safe to log
 - ``_fork``         fresh locks in a forked child (``os.register_at_fork``)
 - ``_redaction``    token fingerprints and the log filter that hides secrets
-- ``_credentials``  user name and password
+- ``_credentials``  user name and password; an OAuth2 client's id and secret; HTTP Basic
+- ``_placement``    where a token travels in a request: header, query parameter or cookie, and how
 - ``_state``        a token's lifetime and the refresh windows (pure values)
-- ``_login``        the login operation as data: its request, its response
+- ``_login``        the login operation as data (an OAuth2 token request too): its request
+- ``_oauth2``       RFC 6749 specifics: error answers (§5.2), the refresh token held in memory (§6)
+- ``_answer``       a login's answer: screened before it is read, then the token, lifetime, refresh token
 - ``_stores``       where a token lives between logins (memory, or a file shared by processes)
 - ``_pools``        the httpx clients a generated client built: one per event loop, none across a fork
 - ``_retry``        retries of service-limit answers (503), at the transport layer
@@ -24,12 +27,14 @@ One concern per module, in the order they build on each other:
 - ``_hooks``        event hooks: secrets never follow a redirect; your hooks skip the replayed 401
 - ``_locks``        bounded waits for a lock, for both drivers
 - ``_auth``         `TokenLifecycle`, the ``httpx.Auth`` that drives the steps
+- ``_security``     the document's schemes; `SecurityAuth` picks per request which ones to use
 
 Import from the package, not from its modules: the names below are the public ones.
 """
 
 from __future__ import annotations
 
+from ._answer import LoginResult, read_login_response, resolve_json_pointer
 from ._auth import (
     DEFAULT_INVALID_ON,
     DEFAULT_LOGGER_NAME,
@@ -37,19 +42,21 @@ from ._auth import (
     STORE_LOCK_POLL_SECONDS,
     TokenLifecycle,
 )
-from ._credentials import Credentials
+from ._credentials import ClientCredentials, Credentials
 from ._errors import (
     AuthError,
     CredentialsError,
     InsecureTransportError,
     LoginError,
+    MissingCredentialsError,
     ServiceLimitError,
     TokenRejectedError,
     UnreplayableRequestError,
 )
 from ._fork import after_fork_in_child
 from ._keeper import LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS
-from ._login import LoginCall, LoginResult, login_secrets, read_login_response, resolve_json_pointer
+from ._login import LoginCall, login_secrets
+from ._placement import TokenPlacement
 from ._pools import BuiltClients
 from ._redaction import (
     MAX_REMEMBERED_TOKENS,
@@ -70,6 +77,7 @@ from ._retry import (
     RetryTransport,
     parse_retry_after,
 )
+from ._security import SECURITY_EXTENSION, SecurityAuth, SecurityScheme
 from ._state import ADVISORY_REFRESH_SECONDS, MANDATORY_REFRESH_SECONDS, LifecycleStats, TokenState
 from ._stores import FileTokenStore, MemoryTokenStore, StoredToken, TokenStore
 
@@ -88,10 +96,12 @@ __all__ = [
     "LOGIN_WAIT_MARGIN_SECONDS",
     "MANDATORY_REFRESH_SECONDS",
     "MAX_REMEMBERED_TOKENS",
+    "SECURITY_EXTENSION",
     "STORE_LOCK_POLL_SECONDS",
     "AsyncRetryTransport",
     "AuthError",
     "BuiltClients",
+    "ClientCredentials",
     "Credentials",
     "CredentialsError",
     "FileTokenStore",
@@ -101,12 +111,16 @@ __all__ = [
     "LoginError",
     "LoginResult",
     "MemoryTokenStore",
+    "MissingCredentialsError",
     "RetryPolicy",
     "RetryTransport",
     "SecretRedactionFilter",
+    "SecurityAuth",
+    "SecurityScheme",
     "ServiceLimitError",
     "StoredToken",
     "TokenLifecycle",
+    "TokenPlacement",
     "TokenRejectedError",
     "TokenState",
     "TokenStore",

@@ -71,7 +71,9 @@ class LoginAttempts:
             return
         attempt, error, at = failure
         if attempt > seen or self._clock() - at < self._backoff:
-            raise LoginError(error.args[0], username=error.username, status_code=error.status_code)
+            raise LoginError(
+                error.args[0], username=error.username, status_code=error.status_code, error_code=error.error_code
+            )
 
     def backing_off(self) -> bool:
         """Tell whether a login failed less than the back-off ago (an advisory refresh then waits)."""

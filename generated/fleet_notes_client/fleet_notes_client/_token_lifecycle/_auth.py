@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ._credentials import Credentials
+from ._credentials import ClientCredentials, Credentials, basic_authorization
 from ._flow import Hold, Read, Send, auth_steps
 from ._fork import renew_after_fork
 from ._hooks import REPLAY_PENDING, AsyncEventHook, EventHook, EventHookGuard
 from ._keeper import LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS, TokenKeeper
 from ._locks import async_held, cancellation, held, may_block_here
 from ._login import LoginCall, is_header_safe
+from ._placement import TokenPlacement
 from ._redaction import SecretRedactionFilter, install_redaction_filter
 from ._state import ADVISORY_REFRESH_SECONDS, MANDATORY_REFRESH_SECONDS, LifecycleStats
 from ._stores import MemoryTokenStore, TokenStore
@@ -48,6 +49,14 @@ STORE_LOCK_POLL_SECONDS = 0.05
 #: Seconds a caller waits for another caller's login beyond ``2 * login_timeout`` (one attempt:
 #: its connection and its answer, each bounded by ``login_timeout``) before it gives up.
 LOGIN_WAIT_MARGIN_SECONDS = 1.0
+
+
+def _basic_forms(pair: Credentials) -> tuple[str, ...]:
+    """The base64 values HTTP Basic makes of ``pair`` (as is, and form-urlencoded first): secrets too."""
+    return tuple(
+        basic_authorization(pair.username, pair.password, form_encoded=encoded).removeprefix("Basic ")
+        for encoded in (False, True)
+    )
 
 
 class TokenLifecycle(httpx.Auth):
@@ -100,6 +109,18 @@ class TokenLifecycle(httpx.Auth):
     A flow cannot see the redirects httpx follows: pass ``event_hooks=lifecycle.event_hooks()`` (or
     `async_event_hooks`) to the client as well, so that `redirect_guard` keeps the token and password
     from following a redirect to another origin.
+
+    Where the token travels: ``placement`` (a `TokenPlacement`: header, query parameter or cookie, and a
+    value template), or the older pair ``header_name`` and ``scheme`` (``"<scheme> <token>"``, the bare
+    token when ``scheme`` is None); neither means ``Authorization: Bearer``. ``credentials`` may be an
+    OAuth2 `ClientCredentials` (a client credentials grant); ``client`` authenticates an OAuth2 password
+    grant. The login may go to another origin than ``base_url`` (an absolute ``LoginCall.path``): the
+    credentials go only there, its answers are trusted only from there, the token only goes to
+    ``base_url``'s origin. When a login answer carries a refresh token (``LoginCall.refresh_token_pointer``),
+    the next refresh (advisory, mandatory or after a rejection) uses it first (RFC 6749 §6) and falls back
+    to one full login when it is refused; the refresh token stays in memory (never in the store).
+    ``static_description`` names a static token in the `TokenRejectedError` of its rejection (HTTP Basic
+    credentials: "the HTTP Basic credentials of 'alice'") instead of its fingerprint.
     """
 
     def __init__(
@@ -107,10 +128,13 @@ class TokenLifecycle(httpx.Auth):
         *,
         base_url: str | httpx.URL,
         login: LoginCall | None,
-        credentials: Credentials | None = None,
+        credentials: Credentials | ClientCredentials | None = None,
         token: str | None = None,
-        header_name: str,
-        scheme: str | None,
+        header_name: str | None = None,
+        scheme: str | None = None,
+        placement: TokenPlacement | None = None,
+        client: ClientCredentials | None = None,
+        static_description: str | None = None,
         lifetime: float,
         invalid_on: frozenset[int] = DEFAULT_INVALID_ON,
         advisory_window: float = ADVISORY_REFRESH_SECONDS,
@@ -132,8 +156,16 @@ class TokenLifecycle(httpx.Auth):
             raise ValueError(f"lifetime must be a positive number of seconds, got {lifetime!r}")
         if not 0 <= mandatory_window <= advisory_window:
             raise ValueError("windows must satisfy 0 <= mandatory_window <= advisory_window")
-        if not header_name:
-            raise ValueError("header_name must not be empty")
+        if header_name is not None and placement is not None:
+            raise ValueError("give placement, or header_name and scheme, not both")
+        if header_name is not None:
+            if not header_name:
+                raise ValueError("header_name must not be empty")
+            placement = TokenPlacement.header(header_name, scheme)
+        elif placement is None:
+            placement = TokenPlacement()
+        if isinstance(credentials, ClientCredentials):
+            credentials = credentials.as_credentials()
         if login_wait is None:
             login_wait = 2 * login_timeout + LOGIN_WAIT_MARGIN_SECONDS
         for name, value in (("login_timeout", login_timeout), ("login_wait", login_wait)):
@@ -148,7 +180,7 @@ class TokenLifecycle(httpx.Auth):
         self._base_url = httpx.URL(base_url)
         self._origin = origin(self._base_url)
         self._credentials = credentials
-        self._header_name = header_name
+        self._placement = placement
         self._logger = logging.getLogger(logger_name)
         self._redaction: SecretRedactionFilter = install_redaction_filter(logger_name)
         self._keeper = TokenKeeper(
@@ -156,8 +188,7 @@ class TokenLifecycle(httpx.Auth):
             login=login,
             credentials=credentials,
             token=token,
-            header_name=header_name,
-            scheme=scheme,
+            placement=placement,
             lifetime=float(lifetime),
             invalid_on=frozenset(invalid_on),
             advisory_window=float(advisory_window),
@@ -171,11 +202,16 @@ class TokenLifecycle(httpx.Auth):
             login_timeout=float(login_timeout),
             login_wait=float(login_wait),
             login_backoff=float(login_backoff),
+            client=None if client is None else client.as_credentials(),
+            static_description=static_description,
         )
         self._hooks = EventHookGuard(
             keeper=self._keeper,
             origin=self._origin,
-            secret_headers=(header_name, *(() if login is None else login.password_headers())),
+            secret_headers=(
+                *((placement.secret_header,) if placement.secret_header else ()),
+                *(() if login is None else login.password_headers()),
+            ),
             redaction=self._redaction,
             logger=self._logger,
         )
@@ -189,7 +225,18 @@ class TokenLifecycle(httpx.Auth):
         # A forked child gets fresh locks: a login running in another thread at fork time holds these.
         renew_after_fork(self, _sync_lock=threading.Lock, _async_locks=dict, _async_locks_lock=threading.Lock)
 
-        pinned = [secret for secret in (token, credentials.password if credentials else None) if secret]
+        pinned = [
+            secret
+            for secret in (
+                token,
+                credentials.password if credentials else None,
+                client.client_secret if client else None,
+                # The HTTP Basic forms of the pair, on the login request (RFC 7617, and RFC 6749 §2.3.1).
+                *(_basic_forms(credentials) if credentials and login and login.username_in == "basic" else ()),
+                *(_basic_forms(client.as_credentials()) if client is not None else ()),
+            )
+            if secret
+        ]
         for secret in pinned:
             self._redaction.pin(secret)
         for secret in pinned:
@@ -216,8 +263,22 @@ class TokenLifecycle(httpx.Auth):
         user = None if self._credentials is None else self._credentials.username
         return (
             f"<TokenLifecycle base_url={safe_url(self._base_url)!r} user={user!r} "
-            f"token={self.token_fingerprint} header={self._header_name!r}>"
+            f"token={self.token_fingerprint} {self._placement.location}={self._placement.name!r}>"
         )
+
+    @property
+    def placement(self) -> TokenPlacement:
+        """Where and how the token travels."""
+        return self._placement
+
+    def apply_static(self, request: httpx.Request) -> None:
+        """Put the static token of a lifecycle that never logs in in ``request`` (to the service only).
+
+        `SecurityAuth` uses it for the schemes a request needs besides the one whose flow it drives.
+        Raises `InsecureTransportError` for plain http to a non-loopback service, like the flow.
+        """
+        if self._keeper.applies_to(request):
+            self._keeper.apply(request, self._keeper.static_token())
 
     # -- event hooks: secrets stay with the service (see `._hooks.EventHookGuard`) ----------------
 

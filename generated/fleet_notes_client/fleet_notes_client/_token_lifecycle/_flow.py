@@ -141,16 +141,17 @@ def _refresh(
     *,
     rejected: str | None,
 ) -> Generator[Step, Any, TokenState]:
-    """Begin → log in → finish: adopt the store's token, or send the login request and read its answer."""
+    """Begin → log in → finish: adopt the store's token, or send the login (or refresh) request and read its answer."""
     outcome = keeper.begin_refresh(request, need, current, rejected=rejected)
-    if isinstance(outcome, TokenState):
-        return outcome
-    try:
-        response: httpx.Response = yield Send(outcome)
-        keeper.check_login_response(response)  # before reading a byte of it
-        yield Read(response)
-    except GeneratorExit as exit_:
-        # Closed mid-login (a timeout, a reset, a cancelled task): the waiters must not each try again.
-        keeper.login_interrupted(exit_)
-        raise
-    return keeper.finish_login(response, need, current, rejected=rejected)
+    # At most two rounds: a refresh by refresh token, then (when it was refused) one full login.
+    while not isinstance(outcome, TokenState):
+        try:
+            response: httpx.Response = yield Send(outcome)
+            keeper.check_login_response(response)  # before reading a byte of it
+            yield Read(response)
+        except GeneratorExit as exit_:
+            # Closed mid-login (a timeout, a reset, a cancelled task): the waiters must not each try again.
+            keeper.login_interrupted(exit_)
+            raise
+        outcome = keeper.finish_login(response, need, current, rejected=rejected)
+    return outcome

@@ -18,7 +18,8 @@ from typing import Any, TypeAlias
 import httpx
 
 from ._errors import InsecureTransportError
-from ._keeper import LOGIN_EXTENSION, TokenKeeper
+from ._keeper import TokenKeeper
+from ._login import LOGIN_EXTENSION
 from ._redaction import SecretRedactionFilter
 from ._urls import origin, safe_url
 
@@ -63,8 +64,9 @@ class EventHookGuard:
         (what that origin answers is not the service's token). The generated ``AuthenticatedClient``
         installs it through `event_hooks`.
         """
-        if origin(request.url) == self._origin:
-            return
+        target = origin(request.url)
+        if target == self._origin or request.extensions.get(LOGIN_EXTENSION) == target:
+            return  # the service, or a login (or a redirect of it) to the origin it was built for
         for name in self._secret_headers:
             value = request.headers.get(name)
             if value is not None and self._redaction.redact(value) != value:

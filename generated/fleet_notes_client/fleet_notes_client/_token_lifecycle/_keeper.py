@@ -17,21 +17,14 @@ from collections.abc import Callable
 
 import httpx
 
+from ._answer import CappedStream, read_login_response, redirected_login, screen_login_response, too_large_login
 from ._attempts import LoginAttempts, interruption
 from ._credentials import Credentials
 from ._errors import AuthError, InsecureTransportError, LoginError, TokenRejectedError, UnreplayableRequestError
 from ._fork import renew_after_fork
-from ._login import (
-    MAX_TOKEN_LENGTH,
-    CappedStream,
-    LoginCall,
-    is_header_safe,
-    login_timeout_extension,
-    read_login_response,
-    redirected_login,
-    screen_login_response,
-    too_large_login,
-)
+from ._login import MAX_TOKEN_LENGTH, LoginCall, is_header_safe, login_request_for
+from ._oauth2 import REFRESH_EXTENSION, RefreshToken
+from ._placement import TokenPlacement
 from ._redaction import SecretRedactionFilter, fingerprint
 from ._state import LifecycleStats, Need, TokenState
 from ._stores import StoredToken, TokenStore
@@ -39,15 +32,6 @@ from ._urls import is_loopback, origin, safe_url
 
 #: How many rejected tokens the lifecycle remembers so that it never takes one back from the store.
 REJECTED_TOKENS_REMEMBERED = 16
-
-#: Request headers the login request borrows from the request that triggered it.
-LOGIN_INHERITED_HEADERS = ("User-Agent",)
-
-#: Request extensions the login request borrows: without the client's timeouts a login could hang forever.
-LOGIN_INHERITED_EXTENSIONS = ("timeout",)
-
-#: Request extension that marks the login request, and the redirects httpx builds from it (they copy it).
-LOGIN_EXTENSION = "token_lifecycle.login"
 
 #: Seconds: the bound of each phase of the login request (pool, connect, write, read), whatever the
 #: client's own timeout (a smaller one of the client's wins). Every caller waiting for a login waits
@@ -74,8 +58,7 @@ class TokenKeeper:
         login: LoginCall | None,
         credentials: Credentials | None,
         token: str | None,
-        header_name: str,
-        scheme: str | None,
+        placement: TokenPlacement,
         lifetime: float,
         invalid_on: frozenset[int],
         advisory_window: float,
@@ -89,14 +72,21 @@ class TokenKeeper:
         login_timeout: float = LOGIN_TIMEOUT_SECONDS,
         login_wait: float = 2 * LOGIN_TIMEOUT_SECONDS + 1.0,
         login_backoff: float = LOGIN_FAILURE_BACKOFF_SECONDS,
+        client: Credentials | None = None,
+        static_description: str | None = None,
     ) -> None:
         self._base_url = base_url
         self._origin = origin(base_url)
+        # A login may go to another origin (an OAuth2 identity provider): only its answers are trusted.
+        self._login_origin = self._origin if login is None else origin(login.url(base_url))
+        self._client = client
+        # What a rejection of the static token names: "the static token tok:..", "the HTTP Basic credentials of .."
+        self._static_description = static_description
+        self._refresh = RefreshToken(redaction)
         self._quiet: tuple[TokenState | None, float] = (None, -math.inf)
         self._login = login
         self._credentials = credentials
-        self._header_name = header_name
-        self._scheme = scheme
+        self._placement = placement
         self._lifetime = lifetime
         #: Statuses that mean "this token is no longer valid".
         self.invalid_on = invalid_on
@@ -142,6 +132,7 @@ class TokenKeeper:
 
     def invalidate(self) -> None:
         """Drop the current token so that the next request logs in (e.g. after a password change)."""
+        self._refresh.keep(None, drop=True)  # a full login, not a refresh
         with self._state_lock:
             if self._state is not None:
                 self._rejected.append(self._state.token)  # and never take it back from the store
@@ -232,7 +223,14 @@ class TokenKeeper:
         return need, state
 
     def apply(self, request: httpx.Request, token: str) -> None:
-        request.headers[self._header_name] = token if self._scheme is None else f"{self._scheme} {token}"
+        self._placement.apply(request, token)
+
+    def static_token(self) -> str:
+        """The token of a lifecycle that never logs in (given as is); raise when it was invalidated."""
+        state = self._state
+        if state is None:
+            raise AuthError("the static token was dropped (invalidate()): pass a fresh token")
+        return state.token
 
     def _reason(self, need: Need, current: TokenState | None, rejected: str | None) -> str:
         if rejected is not None:
@@ -259,18 +257,23 @@ class TokenKeeper:
         adopted = self._adopt_from_store(need, current, rejected)
         if adopted is not None:
             return adopted
-        login_request = self._login.build_request(
+        refresh_token = self._refresh.current
+        login_request = login_request_for(
+            self._login,
             self._base_url,
             self._credentials,
-            headers={name: request.headers[name] for name in LOGIN_INHERITED_HEADERS if name in request.headers},
-            extensions={
-                **{name: request.extensions[name] for name in LOGIN_INHERITED_EXTENSIONS if name in request.extensions},
-                LOGIN_EXTENSION: True,
-                "timeout": login_timeout_extension(request.extensions.get("timeout"), self._login_timeout),
-            },
+            client=self._client,
+            refresh_token=refresh_token,
+            trigger=request,
+            timeout=self._login_timeout,
         )
-        self._require_secure(login_request.url, "credentials")
-        self._logger.info("logging in as %r (%s)", self._credentials.username, self._reason(need, current, rejected))
+        self._require_secure(login_request.url, "credentials" if refresh_token is None else "a refresh token")
+        self._logger.info(
+            "%s %r (%s)",
+            "logging in as" if refresh_token is None else "refreshing with a refresh token the token of",
+            self._username,
+            self._reason(need, current, rejected),
+        )
         return login_request
 
     def _adopt_from_store(self, need: Need, current: TokenState | None, rejected: str | None) -> TokenState | None:
@@ -320,7 +323,7 @@ class TokenKeeper:
 
     def check_login_response(self, response: httpx.Response) -> None:
         """Refuse a login answered by another origin or too big to be a token (see `screen_login_response`)."""
-        refusal = screen_login_response(response, self._origin, username=self._username)
+        refusal = screen_login_response(response, self._login_origin, username=self._username)
         if refusal is not None:
             raise self._login_failed(refusal)
 
@@ -342,22 +345,31 @@ class TokenKeeper:
         current: TokenState | None,
         *,
         rejected: str | None,
-    ) -> TokenState:
-        """Turn a read login response into the current token, save it and log it; raise `LoginError`."""
+    ) -> TokenState | httpx.Request:
+        """Turn a read login response into the current token, save it and log it; raise `LoginError`.
+
+        A failed refresh by refresh token (RFC 6749 §6) drops that refresh token and returns the request
+        of a full login instead: the flow sends it, once (the next refresh is a login).
+        """
         now, wall = self._clock(), self._wall_clock()  # the lifetime counts from the response's arrival
         if self._login is None or self._credentials is None:
             raise AuthError("no credentials to log in with")  # unreachable: begin_refresh checked first
         username = self._credentials.username
-        if isinstance(response.stream, CappedStream) and response.stream.exceeded:
-            # The body was cut short at the bound: not parsed.
-            raise self._login_failed(too_large_login(username, response.status_code))
+        refreshing = response.request.extensions.get(REFRESH_EXTENSION) is True
         try:
-            result = read_login_response(self._login, response, username=username)
+            if isinstance(response.stream, CappedStream) and response.stream.exceeded:
+                # The body was cut short at the bound: not parsed.
+                raise too_large_login(username, response.status_code)
+            result = read_login_response(self._login, response, username=username, redact=self._redaction.redact)
         except LoginError as exc:
+            exc.args = tuple(self._redaction.redact(arg) if isinstance(arg, str) else arg for arg in exc.args)
+            if refreshing:
+                return self._refresh_failed(exc, response.request, need, current, rejected=rejected)
             self._record_failure(exc)
             self._logger.warning("%s", exc)
             raise
         self._redaction.remember(result.token)
+        self._refresh.keep(result.refresh_token)
         if result.lifetime_problem is not None:
             self._logger.warning("%s; using the static lifetime of %.0fs", result.lifetime_problem, self._lifetime)
         lifetime = self._lifetime if result.lifetime is None else result.lifetime
@@ -365,7 +377,7 @@ class TokenKeeper:
         with self._state_lock:
             self._state = state
             self._attempts.succeeded()
-            self._counts["logins"] += 1
+            self._counts["token_refreshes" if refreshing else "logins"] += 1
             if current is not None and rejected is None and need is not Need.NOTHING:
                 self._counts["proactive_refreshes"] += 1
         self._store_write(
@@ -378,6 +390,19 @@ class TokenKeeper:
         )
         self._logger.info("logged in as %r: token %s expires in %.0fs", username, fingerprint(result.token), lifetime)
         return state
+
+    def _refresh_failed(
+        self, error: LoginError, request: httpx.Request, need: Need, current: TokenState | None, *, rejected: str | None
+    ) -> httpx.Request:
+        """Drop the refresh token that failed and return the request of a full login (see `finish_login`)."""
+        self._refresh.keep(None, drop=True)
+        with self._state_lock:
+            self._counts["failed_token_refreshes"] += 1
+        self._logger.warning("refresh by refresh token failed (%s); logging in instead", error)
+        login_request = self.begin_refresh(request, need, current, rejected=rejected)
+        if isinstance(login_request, TokenState):  # unreachable: the store lock is held, the store unchanged
+            raise error
+        return login_request
 
     def _store_write(self, write: Callable[[], None]) -> None:
         # The store only shares logins: failing to write it must not fail the request that logged in.
@@ -403,9 +428,13 @@ class TokenKeeper:
                 request.method,
                 request.url.path,
             )
+            if self._static_description is not None:
+                what, advice = self._static_description, "check them"
+            else:
+                what = f"the static token {fingerprint(sent)}"
+                advice = "pass credentials so the client can log in, or a fresh token"
             raise TokenRejectedError(
-                f"the service rejected the static token {fingerprint(sent)} with HTTP {response.status_code}; "
-                "pass credentials so the client can log in, or a fresh token",
+                f"the service rejected {what} with HTTP {response.status_code}; {advice}",
                 status_code=response.status_code,
                 token_fingerprint=fingerprint(sent),
             )

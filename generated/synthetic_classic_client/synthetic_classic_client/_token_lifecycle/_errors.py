@@ -8,6 +8,7 @@ The tree::
     │   ├── CredentialsError          credentials are missing (e.g. an unset environment variable)
     │   ├── InsecureTransportError    refused to send credentials or a token over plain http
     │   ├── LoginError                the login operation failed or answered an unexpected shape
+    │   ├── MissingCredentialsError   an operation needs a credential the client was not given
     │   ├── TokenRejectedError        the service rejected a token the client cannot replace
     │   └── UnreplayableRequestError  a rejected request had a streaming body that cannot be sent twice
     └── ServiceLimitError             the service kept answering a retryable status (e.g. 503)
@@ -39,10 +40,23 @@ class InsecureTransportError(AuthError):
 class LoginError(AuthError):
     """Check the credentials and the login operation; ``status_code`` is None when the shape was wrong."""
 
-    def __init__(self, message: str, *, username: str, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, username: str, status_code: int | None = None, error_code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.username = username
         self.status_code = status_code
+        #: The OAuth2 ``error`` of the answer (RFC 6749 §5.2: ``invalid_grant``, ``invalid_client``...), if any.
+        self.error_code = error_code
+
+
+class MissingCredentialsError(AuthError):
+    """Pass what the message names (``token=``, ``tokens=``, ``credentials=``): raised before anything is sent."""
+
+    def __init__(self, message: str, *, schemes: tuple[str, ...]) -> None:
+        super().__init__(message)
+        #: The security schemes any of which (with their AND partners) would have let the request go.
+        self.schemes = schemes
 
 
 class TokenRejectedError(AuthError):

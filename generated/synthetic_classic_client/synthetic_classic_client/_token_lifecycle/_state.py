@@ -87,11 +87,11 @@ class TokenState(Value):
 class LifecycleStats(Value):
     """A snapshot of the lifecycle's counters since it was created."""
 
-    #: Successful logins, whatever triggered them.
+    #: Successful logins, whatever triggered them (refreshes by refresh token are counted apart).
     logins: int = 0
     #: Logins that failed (non-2xx or a response of the wrong shape).
     failed_logins: int = 0
-    #: Successful logins triggered by the advisory or mandatory window of a token that still existed.
+    #: Successful logins or refreshes triggered by the advisory or mandatory window of a token that still existed.
     proactive_refreshes: int = 0
     #: Tokens dropped because a response said they were no longer valid.
     invalidations: int = 0
@@ -99,3 +99,7 @@ class LifecycleStats(Value):
     replays: int = 0
     #: Tokens taken from the token store instead of logging in.
     store_hits: int = 0
+    #: Tokens obtained with a refresh token (RFC 6749 §6) instead of a login.
+    token_refreshes: int = 0
+    #: Refreshes by refresh token that failed, each followed by a full login.
+    failed_token_refreshes: int = 0

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from ... import errors
-from ..._token_lifecycle import login_secrets, redacting
+from ..._token_lifecycle import SECURITY_EXTENSION, login_secrets, redacting
 from ...client import LOGIN, AuthenticatedClient, Client
 from ...models.o_auth_error import OAuthError
 from ...models.password_grant import PasswordGrant
@@ -22,6 +22,7 @@ def _get_kwargs(
     _kwargs: dict[str, Any] = {
         "method": "post",
         "url": "/token",
+        "extensions": {SECURITY_EXTENSION: ()},
     }
 
     _kwargs["data"] = body.to_dict()

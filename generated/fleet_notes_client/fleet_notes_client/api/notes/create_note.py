@@ -6,6 +6,7 @@ from urllib.parse import quote
 import httpx
 
 from ... import errors
+from ..._token_lifecycle import SECURITY_EXTENSION
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.new_note import NewNote
@@ -25,6 +26,7 @@ def _get_kwargs(
         "url": "/vehicles/{vehicle_id}/notes".format(
             vehicle_id=quote(str(vehicle_id), safe=""),
         ),
+        "extensions": {SECURITY_EXTENSION: (("fleetBearer",),)},
     }
 
     _kwargs["json"] = body.to_dict()

@@ -6,6 +6,7 @@ from urllib.parse import quote
 import httpx
 
 from ... import errors
+from ..._token_lifecycle import SECURITY_EXTENSION
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.note_category import NoteCategory
@@ -38,6 +39,7 @@ def _get_kwargs(
             vehicle_id=quote(str(vehicle_id), safe=""),
         ),
         "params": params,
+        "extensions": {SECURITY_EXTENSION: (("fleetBearer",),)},
     }
 
     return _kwargs

@@ -6,6 +6,7 @@ from urllib.parse import quote
 import httpx
 
 from ... import errors
+from ..._token_lifecycle import SECURITY_EXTENSION
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.vehicle import Vehicle
@@ -21,6 +22,7 @@ def _get_kwargs(
         "url": "/vehicles/{vehicle_id}".format(
             vehicle_id=quote(str(vehicle_id), safe=""),
         ),
+        "extensions": {SECURITY_EXTENSION: (("fleetBearer",),)},
     }
 
     return _kwargs

@@ -5,6 +5,7 @@ from typing import Any
 import httpx
 
 from ... import errors
+from ..._token_lifecycle import SECURITY_EXTENSION
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.vehicle_list import VehicleList
@@ -40,6 +41,7 @@ def _get_kwargs(
         "method": "get",
         "url": "/vehicles",
         "params": params,
+        "extensions": {SECURITY_EXTENSION: (("fleetBearer",),)},
     }
 
     return _kwargs

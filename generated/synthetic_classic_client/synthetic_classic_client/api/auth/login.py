@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from ... import errors
-from ..._token_lifecycle import login_secrets, redacting
+from ..._token_lifecycle import SECURITY_EXTENSION, login_secrets, redacting
 from ...client import LOGIN, AuthenticatedClient, Client
 from ...models.error import Error
 from ...types import UNSET, Response
@@ -29,6 +29,7 @@ def _get_kwargs(
         "method": "get",
         "url": "/login",
         "params": params,
+        "extensions": {SECURITY_EXTENSION: ()},
     }
 
     return _kwargs

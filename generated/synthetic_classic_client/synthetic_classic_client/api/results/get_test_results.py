@@ -6,6 +6,7 @@ from urllib.parse import quote
 import httpx
 
 from ... import errors
+from ..._token_lifecycle import SECURITY_EXTENSION
 from ...client import AuthenticatedClient, Client
 from ...models.detail_level import DetailLevel
 from ...models.error import Error
@@ -49,6 +50,7 @@ def _get_kwargs(
             monitor_id=quote(str(monitor_id), safe=""),
         ),
         "params": params,
+        "extensions": {SECURITY_EXTENSION: (("syntheticToken",),)},
     }
 
     return _kwargs

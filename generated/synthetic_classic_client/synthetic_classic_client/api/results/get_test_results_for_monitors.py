@@ -5,6 +5,7 @@ from typing import Any
 import httpx
 
 from ... import errors
+from ..._token_lifecycle import SECURITY_EXTENSION
 from ...client import AuthenticatedClient, Client
 from ...models.detail_level import DetailLevel
 from ...models.error import Error
@@ -47,6 +48,7 @@ def _get_kwargs(
         "method": "post",
         "url": "/testresults",
         "params": params,
+        "extensions": {SECURITY_EXTENSION: (("syntheticToken",),)},
     }
 
     _kwargs["content"] = body

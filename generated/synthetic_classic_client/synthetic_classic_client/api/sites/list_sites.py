@@ -5,6 +5,7 @@ from typing import Any
 import httpx
 
 from ... import errors
+from ..._token_lifecycle import SECURITY_EXTENSION
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.site_list import SiteList
@@ -16,6 +17,7 @@ def _get_kwargs() -> dict[str, Any]:
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/sites",
+        "extensions": {SECURITY_EXTENSION: (("syntheticToken",),)},
     }
 
     return _kwargs

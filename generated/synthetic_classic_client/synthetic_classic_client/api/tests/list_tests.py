@@ -5,6 +5,7 @@ from typing import Any
 import httpx
 
 from ... import errors
+from ..._token_lifecycle import SECURITY_EXTENSION
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.monitor_list import MonitorList
@@ -48,6 +49,7 @@ def _get_kwargs(
         "method": "get",
         "url": "/tests",
         "params": params,
+        "extensions": {SECURITY_EXTENSION: (("syntheticToken",),)},
     }
 
     return _kwargs
