@@ -185,6 +185,21 @@ def test_a_revoked_access_token_is_replaced_and_the_request_replayed(password: S
     assert password.stats()["requests"]["by_status"]["401"] == 1
 
 
+def test_an_authenticated_client_in_the_password_grant_also_authenticates_its_refresh(password: Scheme) -> None:
+    """``oauth2_client=``: the grant is bound to the client, so the refresh must authenticate it too (§6)."""
+    clock = FakeClock()
+    credentials = password.package.Credentials(username="demo", password="demo-password")
+    web_app = password.package.ClientCredentials(client_id="web-app", client_secret="web-app-secret")
+    with password.client(credentials=credentials, oauth2_client=web_app, clock=clock) as client:
+        password.op("list_items").sync(client=client)
+        password.advance(clock, HOUR)
+        assert _names(password.op("list_items").sync(client=client)) == ["Widget", "Gadget"]
+    stats = password.stats()
+    assert (stats["logins"]["total"], stats["refreshes"]["total"], stats["refreshes"]["failed"]) == (1, 1, 0)
+    contexts = password.sim.control("GET", "contexts")["contexts"]
+    assert [context["client"] for context in contexts] == ["web-app", "web-app"]
+
+
 def test_a_user_without_a_scope_gets_403_and_keeps_the_token(password: Scheme) -> None:
     """The reader is granted only 'read': creating answers 403 insufficient_scope, which is no invalidation."""
     credentials = password.package.Credentials(username="reader", password="reader-password")
