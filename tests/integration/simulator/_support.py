@@ -96,8 +96,10 @@ def running(spec: str | Path, *args: str | Path, log: Path, cwd: Path = ROOT) ->
             process.wait()
             raise AssertionError(f"the simulator did not start: {line!r}\n{log.read_text(encoding='utf-8')}")
         simulator = Simulator(process, line.rsplit(" on ", 1)[1], line, log)
-        if "--token-port" in map(str, args):
-            token_line = _first_line(process)
+        if "--token-port" in map(str, args) and process.stdout is not None:
+            # Printed with the first line, so it may already sit in the reader's buffer, where a select on
+            # the pipe would not see it: read it directly.
+            token_line = process.stdout.readline().rstrip("\n")
             assert token_line.startswith("Token endpoint on "), token_line
             simulator.token_url = token_line.removeprefix("Token endpoint on ")
         yield simulator
