@@ -9,8 +9,10 @@ on another origin. What it does, section by section:
 - §2.3.1: client authentication by HTTP Basic (``client_id:client_secret``, each form-encoded) or
   by ``client_id`` / ``client_secret`` in the body, never both (``invalid_request``); a wrong
   client is ``401 invalid_client`` (with a ``Basic`` challenge when Basic was used).
-- §4.3 ``password``: ``username`` and ``password`` of a fixtures user (wrong: ``invalid_grant``);
-  a client may authenticate too, and then the token is bound to it.
+- §4.3 ``password``: ``username`` and ``password`` (or the form fields ``x-token-lifecycle`` names)
+  of a fixtures user (wrong: ``invalid_grant``); a client may authenticate too, and then the token
+  is bound to it; a public client may name itself by ``client_id`` alone (§2.3), unless that id is
+  a registered client, which must authenticate.
 - §4.4 ``client_credentials``: the client must authenticate; no refresh token (§4.4.3).
 - §6 ``refresh_token``: a refresh token is redeemed once (rotation: the answer carries a new
   one); one issued to a client needs that client's authentication; a narrower ``scope`` may be
@@ -98,7 +100,7 @@ class TokenService:
                 raise _Error("invalid_client", "The client_credentials grant needs client authentication.", 401)
             scopes = _scopes(form, endpoint.scopes_for(scheme), client)
             return self._issue(endpoint, scheme, client, scopes, None, grant_type)
-        username, password = _required(form, "username"), _required(form, "password")
+        username, password = (_required(form, _field(scheme, role)) for role in ("username", "password"))
         user = self.fixtures.authenticate(username, password)
         if user is None:
             self.state.login_failed()
@@ -128,6 +130,11 @@ class TokenService:
     def _client(self, incoming: Incoming, form: dict[str, str]) -> User | None:
         """The authenticated client, None when none tried (§2.3.1)."""
         header = incoming.headers.get("authorization")
+        if "client_id" in form and "client_secret" not in form:
+            # A public client names itself without a secret (§2.3, §3.2.1); a registered one must authenticate.
+            if form["client_id"] in self.fixtures.clients:
+                raise _Error("invalid_client", "This client must authenticate with its secret.", 401)
+            return None
         in_body = "client_id" in form or "client_secret" in form
         if header is not None and in_body:
             raise _Error("invalid_request", "Authenticate the client one way only: HTTP Basic or the body.")
@@ -183,6 +190,14 @@ class TokenService:
         media = success.preferred if success is not None else None
         example = self.api.example(media) if media is not None else NO_EXAMPLE
         return copy.deepcopy(cast(dict[str, object], example)) if isinstance(example, dict) else {}
+
+
+def _field(scheme: SchemeSpec, role: str) -> str:
+    """The form field of the password grant that carries the user name or password: RFC 6749's name, or
+    the one ``x-token-lifecycle`` gives it on this oauth2 scheme."""
+    login = scheme.login
+    field = None if login is None else login.username if role == "username" else login.password
+    return field.name if field is not None and field.location == "form" else role
 
 
 def _pointer(scheme: SchemeSpec) -> str:

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from ruamel.yaml import YAML
+
+from tests.conftest import write_spec
 
 from ._support import ROOT, Simulator, running
 
@@ -261,6 +265,46 @@ def test_client_authentication_failures_are_invalid_client(pw: Simulator) -> Non
         headers=basic("web-app", "web-app-secret"),
     )
     assert (both.status_code, both.json()["error"]) == (400, "invalid_request")
+
+
+def test_a_public_client_may_name_itself_a_registered_one_must_authenticate(pw: Simulator) -> None:
+    """§2.3: ``client_id`` without a secret is a public client; a registered client id without its secret is not."""
+    form = {"grant_type": "password", "username": "demo", "password": "demo-password"}
+    assert token_request(pw, {**form, "client_id": "mobile-app"}).status_code == 200
+    registered = token_request(pw, {**form, "client_id": "web-app"})
+    assert (registered.status_code, registered.json()["error"]) == (401, "invalid_client")
+
+
+def test_x_token_lifecycle_field_names_on_an_oauth2_scheme_are_honoured(tmp_path: Path) -> None:
+    """An oauth2 password flow whose extension names the token operation and its own form fields."""
+    document = YAML(typ="safe", pure=True).load((SCHEMES / "password.yaml").read_text(encoding="utf-8"))
+    document["paths"]["/oauth/token"] = {
+        "post": {
+            "operationId": "issueToken",
+            "security": [],
+            "requestBody": {
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"login": {"type": "string"}, "secret": {"type": "string"}},
+                        }
+                    }
+                }
+            },
+            "responses": {"200": {"description": "A token."}},
+        }
+    }
+    document["components"]["securitySchemes"]["oauth"]["x-token-lifecycle"] = {
+        "login": {"operationId": "issueToken", "username": "login", "password": "secret"}
+    }
+    spec = write_spec(tmp_path / "renamed.yaml", document)
+    fixtures = SCHEMES / "fixtures" / "password.yaml"
+    with running(spec, "--fixtures", fixtures, log=tmp_path / "stderr.log") as sim:
+        renamed = token_request(sim, {"grant_type": "password", "login": "demo", "secret": "demo-password"})
+        standard = token_request(sim, {"grant_type": "password", "username": "demo", "password": "demo-password"})
+    assert renamed.status_code == 200, renamed.text
+    assert (standard.status_code, standard.json()["error"]) == (400, "invalid_request")
 
 
 # --- OAuth2 client credentials grant (RFC 6749 §4.4) -----------------------------------------------------
