@@ -199,6 +199,7 @@ def challenge(api: Api, operation: Operation, refused: Refused) -> Mapping[str, 
 
 
 def _challenge_word(scheme: SchemeSpec) -> str:
-    """The auth-scheme word of a challenge: the template's word (``Bearer``), else the header or parameter name."""
-    prefix = scheme.placement.template.partition("{token}")[0].strip()
-    return prefix if prefix and " " not in prefix else scheme.placement.name
+    """The auth-scheme word of a challenge: the template's first word (``Bearer``, ``Token`` of
+    ``Token token={token}``), else the header, parameter or cookie name (a bare API key)."""
+    words = scheme.placement.template.partition("{token}")[0].split()
+    return words[0] if words else scheme.placement.name

@@ -482,7 +482,10 @@ def test_a_login_may_answer_the_token_in_a_header_sent_back_with_a_value_templat
         assert login.status_code == 204
         token = login.headers["x-auth-token"]
         assert client.get("/items", headers={"Authorization": f"Token token={token}"}).status_code == 200
-        assert client.get("/items", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        wrong_word = client.get("/items", headers={"Authorization": f"Bearer {token}"})
+        assert wrong_word.status_code == 401
+        assert wrong_word.headers["www-authenticate"] == 'Token realm="simulator"'
+        assert "must read 'Token token=<token>'" in wrong_word.json()["message"]
         refused = client.post("/session", json={"login": "demo", "secret": "wrong"})
     assert refused.status_code == 401
     assert "x-auth-token" not in refused.headers
