@@ -298,9 +298,12 @@ def _security(
         scopes[frozenset(map(str, entry))] = {
             str(name): frozenset(str(scope) for scope in as_list(value)) for name, value in entry.items()
         }
+    known = {scheme.name for scheme in model.schemes}
     found: list[ScopedRequirement] = []
     for requirement in model.requirements(path, method):
-        required = scopes.get(frozenset(requirement), {})
+        # The model leaves out schemes met by other means (mutualTLS): match on the schemes it kept.
+        names = frozenset(requirement)
+        required = next((v for k, v in scopes.items() if k & known == names), {})
         found.append(tuple((name, required.get(name, frozenset[str]())) for name in requirement))
     return tuple(found)
 
