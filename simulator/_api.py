@@ -303,7 +303,7 @@ def _security(
     for requirement in model.requirements(path, method):
         # The model leaves out schemes met by other means (mutualTLS): match on the schemes it kept.
         names = frozenset(requirement)
-        required = next((v for k, v in scopes.items() if k & known == names), {})
+        required = next((v for k, v in scopes.items() if k & known == names), dict[str, frozenset[str]]())
         found.append(tuple((name, required.get(name, frozenset[str]())) for name in requirement))
     return tuple(found)
 
