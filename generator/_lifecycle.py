@@ -33,6 +33,7 @@ __all__ = [
     "EXTENSION",
     "HTTP_METHODS",
     "CredentialField",
+    "DocumentLogin",
     "ExtensionOverrides",
     "LoginOperation",
     "TokenLifecycleSpec",
@@ -240,6 +241,22 @@ def read_extension(
 
 
 @attrs.frozen
+class DocumentLogin:
+    """A login operation of the document (the former view: it always has an operationId)."""
+
+    operation_id: str
+    method: str
+    path: str
+    username: CredentialField
+    password: CredentialField
+    constants: tuple[tuple[str, str], ...]
+
+    def is_endpoint(self, method: str, path: str) -> bool:
+        """Whether the endpoint ``method path`` of the document is this login operation."""
+        return method.lower() == self.method.lower() and path == self.path
+
+
+@attrs.frozen
 class TokenLifecycleSpec:
     """The login scheme of a document whose login is one of its operations (the former, single view)."""
 
@@ -247,7 +264,7 @@ class TokenLifecycleSpec:
     header_name: str
     scheme_word: str | None
     lifetime_seconds: float
-    login: LoginOperation
+    login: DocumentLogin
     token_from: Literal["body", "json", "header", "cookie"]
     token_pointer: str | None
     expires_in_pointer: str | None
@@ -267,9 +284,11 @@ def resolve_lifecycle(document: Mapping[str, Any], display: str) -> TokenLifecyc
 
 
 def lifecycle_view(model: SecurityModel) -> TokenLifecycleSpec | None:
-    """The first login scheme of ``model`` whose token travels in a header, as a :class:`TokenLifecycleSpec`."""
+    """The first scheme of ``model`` that logs in through an operation of the document and sends its token in a
+    header, as a :class:`TokenLifecycleSpec`."""
     for spec in model.login_schemes:
-        if spec.kind != "login" or spec.login is None or spec.token is None or spec.placement.location != "header":
+        login, token = spec.login, spec.token
+        if login is None or login.operation_id is None or token is None or spec.placement.location != "header":
             continue
         prefix, _, _ = spec.placement.template.partition("{token}")
         return TokenLifecycleSpec(
@@ -277,9 +296,11 @@ def lifecycle_view(model: SecurityModel) -> TokenLifecycleSpec | None:
             header_name=spec.placement.name,
             scheme_word=prefix[:-1] if prefix.endswith(" ") else (prefix or None),
             lifetime_seconds=spec.lifetime_seconds,
-            login=spec.login,
-            token_from=spec.token.source,
-            token_pointer=spec.token.pointer,
+            login=DocumentLogin(
+                login.operation_id, login.method, login.url, login.username, login.password, login.constants
+            ),
+            token_from=token.source,
+            token_pointer=token.pointer,
             expires_in_pointer=spec.expires_in_pointer,
             invalid_on=spec.invalid_on,
         )

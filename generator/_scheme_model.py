@@ -85,11 +85,6 @@ class LoginOperation:
     constants: tuple[tuple[str, str], ...]
     """Fixed fields sent with the credentials, e.g. ``(("grant_type", "password"),)``."""
 
-    @property
-    def path(self) -> str:
-        """The former name of :attr:`url`, kept while callers move over."""
-        return self.url
-
     def is_endpoint(self, method: str, path: str) -> bool:
         """Whether the endpoint ``method path`` of the document is this login operation."""
         return method.lower() == self.method.lower() and path == self.url

@@ -386,8 +386,12 @@ def resolve_security(document: Mapping[str, Any], display: str) -> SecurityModel
         operations_requirements[key] = requirements
     if problems:
         return problems
-    usable = {name: spec for name, spec in specs.items() if spec is not None}
-    default_requirements = _requirements(display, default, specs, [])
+    # A scheme only a dropped requirement named is no longer used by any operation.
+    used = {name for requirements in operations_requirements.values() for r in requirements for name in r}
+    usable = {name: spec for name, spec in specs.items() if spec is not None and name in used}
+    default_requirements = _requirements(
+        display, default, {n: s for n, s in specs.items() if s is None or n in used}, []
+    )
     return SecurityModel(
         schemes=tuple(usable.values()),
         default=default_requirements,

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 import pytest
 
+from tests.fault_server import FaultServer, Reply, Seen
 from tests.functional._batch import Findings, Run, check_packages, run_cli
 
 SCHEMES = Path(__file__).parent / "schemes"
@@ -169,3 +170,57 @@ def test_only_schemes_some_operation_uses_are_generated(generated: Generated) ->
     client = _client("mixed")
     assert list(client.SECURITY_SCHEMES) == ["apiKey", "bearer", "basic", "oauth"]
     assert client.DEFAULT_SECURITY == (("apiKey",),)
+
+
+def _answer(seen: Seen) -> Reply:
+    """The identity provider's token endpoint and an API that answers 200 to everything else."""
+    if seen.path == "/token":
+        body = b'{"access_token": "AT-1", "token_type": "Bearer", "expires_in": 3600}'
+        return Reply(200, body, {"Content-Type": "application/json"})
+    return Reply(200)
+
+
+def test_an_oauth2_operation_never_gets_the_api_key_of_the_default(generated: Generated) -> None:
+    """Over real sockets: each operation sends exactly the credentials of its own requirements.
+
+    The defect this replaces sent the API key of the document-wide default to an operation that
+    requires only the OAuth2 scheme.
+    """
+    assert generated.runs["mixed"].code == 0
+    package = importlib.import_module("scheme_mixed")
+    keyed = importlib.import_module("scheme_mixed.api.default.keyed")
+    reports = importlib.import_module("scheme_mixed.api.default.reports")
+    open_ = importlib.import_module("scheme_mixed.api.default.open_")
+    with FaultServer(_answer) as server:
+        client = package.AuthenticatedClient(
+            server.url,
+            tokens={"apiKey": "KEY-1"},
+            credentials=package.ClientCredentials("app", "s3cret"),
+            token_url=server.url + "/token",
+        )
+        with client:
+            assert keyed.sync_detailed(client=client).status_code == 200
+            assert reports.sync_detailed(client=client).status_code == 200
+            assert open_.sync_detailed(client=client).status_code == 200
+        seen = {request.path: request.headers for request in server.requests}
+    assert seen["/keyed"].get("x-api-key") == "KEY-1"
+    assert "authorization" not in seen["/keyed"]
+    assert seen["/reports"].get("authorization") == "Bearer AT-1"
+    assert "x-api-key" not in seen["/reports"]
+    assert seen["/token"]["authorization"].startswith("Basic "), "client authentication by HTTP Basic"
+    assert "x-api-key" not in seen["/open"]
+    assert "authorization" not in seen["/open"]
+
+
+def test_an_operation_whose_requirements_cannot_be_met_sends_nothing(generated: Generated) -> None:
+    """With only the API key, the OAuth2-only operation raises MissingCredentialsError naming its scheme."""
+    assert generated.runs["mixed"].code == 0
+    package = importlib.import_module("scheme_mixed")
+    reports = importlib.import_module("scheme_mixed.api.default.reports")
+    with FaultServer(_answer) as server:
+        client = package.AuthenticatedClient(server.url, tokens={"apiKey": "KEY-1"})
+        with client, pytest.raises(package.MissingCredentialsError) as raised:
+            reports.sync_detailed(client=client)
+        assert server.requests == []
+    assert raised.value.schemes == ("oauth",)
+    assert "KEY-1" not in str(raised.value)
