@@ -288,20 +288,22 @@ def _merge(
     )
 
 
-def _undefined(display: str, raw: RawRequirements, defined: Mapping[str, Any]) -> list[Problem]:
-    problems: list[Problem] = []
-    for index, alternative in enumerate(raw.alternatives):
-        for name, _ in alternative:
-            if name not in defined:
-                problems.append(
-                    Problem(
+def _undefined(display: str, raws: list[RawRequirements], defined: Mapping[str, Any]) -> list[Problem]:
+    """A warning per requirement that names a scheme the document does not define (once per place)."""
+    found: dict[str, Problem] = {}
+    for raw in raws:
+        for index, alternative in enumerate(raw.alternatives):
+            for name, _ in alternative:
+                pointer = join_pointer(raw.pointer, index, name)
+                if name not in defined and pointer not in found:
+                    found[pointer] = Problem(
                         display,
-                        join_pointer(raw.pointer, index, name),
-                        f"no security scheme named {name!r} under components/securitySchemes; define it or "
-                        f"remove the requirement (defined: {', '.join(map(repr, defined)) or 'none'})",
+                        pointer,
+                        f"no security scheme named {name!r} under components/securitySchemes (defined: "
+                        f"{', '.join(map(repr, defined)) or 'none'}); the client ignores this requirement",
+                        Severity.WARNING,
                     )
-                )
-    return problems
+    return list(found.values())
 
 
 def _scopes(raws: list[RawRequirements]) -> dict[str, tuple[str, ...]]:
@@ -322,7 +324,7 @@ def _requirements(
     result: list[Requirement] = []
     for index, alternative in enumerate(raw.alternatives):
         if any(name not in specs for name, _ in alternative):
-            continue  # only in the document-wide default: a scheme no operation uses is not generated
+            continue  # an undefined scheme, or one only the document-wide default names (not generated)
         names = tuple(name for name, _ in alternative if specs.get(name) is not None)
         logins = [name for name in names if cast(SchemeSpec, specs[name]).kind in _LOGIN_KINDS]
         if len(logins) > 1:
@@ -353,11 +355,9 @@ def resolve_security(document: Mapping[str, Any], display: str) -> SecurityModel
     per_operation = effective_requirements(document)
     default = document_requirements(document)
     raws = [*per_operation.values(), default]
-    problems = [problem for raw in raws for problem in _undefined(display, raw, defined)]
-    if problems:
-        return problems
+    problems: list[Problem] = []
+    warnings = _undefined(display, raws, defined)
     scopes = _scopes(list(per_operation.values()))
-    warnings: list[Problem] = []
     specs: dict[str, SchemeSpec | None] = {}
     for name, scheme in defined.items():
         if name not in scopes:
@@ -375,17 +375,16 @@ def resolve_security(document: Mapping[str, Any], display: str) -> SecurityModel
     for key, raw in per_operation.items():
         requirements = _requirements(display, raw, specs, warnings)
         if raw.alternatives and not requirements:
-            problems.append(
+            warnings.append(
                 Problem(
                     display,
                     raw.pointer,
-                    f"{key[1].upper()} {key[0]}: no requirement of this operation can be satisfied; "
-                    "give it one that needs at most one login",
+                    f"{key[1].upper()} {key[0]}: a generated client can meet none of this operation's security "
+                    "requirements, so it sends the operation no credentials",
+                    Severity.WARNING,
                 )
             )
         operations_requirements[key] = requirements
-    if problems:
-        return problems
     # A scheme only a dropped requirement named is no longer used by any operation.
     used = {name for requirements in operations_requirements.values() for r in requirements for name in r}
     usable = {name: spec for name, spec in specs.items() if spec is not None and name in used}

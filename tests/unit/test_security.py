@@ -239,13 +239,15 @@ def test_two_logins_at_once_are_dropped_with_a_warning() -> None:
     assert warning.pointer == "/paths/~1a/get/security/0"
 
 
-def test_an_operation_left_without_a_requirement_is_an_error() -> None:
-    """When every requirement of an operation is dropped, generation stops naming it."""
+def test_an_operation_left_without_a_requirement_sends_no_credentials_with_a_warning() -> None:
+    """When every requirement of an operation is dropped, it is still generated; a warning names it."""
     password = {"type": "oauth2", "flows": {"password": {"tokenUrl": "/t", "scopes": {}}}}
     document = _document({"p": password, "q": copy.deepcopy(password)}, None, a={"security": [{"p": [], "q": []}]})
-    (problem,) = _problems(document)
-    assert problem.pointer == "/paths/~1a/get/security"
-    assert "no requirement of this operation can be satisfied" in problem.message
+    model = _model(document)
+    assert model.requirements("/a", "get") == ()
+    assert model.schemes == ()
+    assert [w.pointer for w in model.warnings] == ["/paths/~1a/get/security/0", "/paths/~1a/get/security"]
+    assert "sends the operation no credentials" in model.warnings[1].message
 
 
 def test_mutual_tls_is_met_by_the_connection() -> None:
@@ -356,11 +358,17 @@ def test_bad_schemes_name_their_pointer(scheme: dict[str, Any], pointer: str, wo
     assert words in problem.message
 
 
-def test_an_undefined_scheme_is_an_error_at_the_requirement() -> None:
-    """A requirement naming no defined scheme is reported where it is written."""
-    (problem,) = _problems(_document({"s": BEARER}, [{"s": []}], a={"security": [{"ghost": []}]}))
-    assert problem.pointer == "/paths/~1a/get/security/0/ghost"
-    assert "'ghost'" in problem.message
+def test_an_undefined_scheme_is_a_warning_at_the_requirement() -> None:
+    """A requirement naming no defined scheme is ignored with one warning where it is written."""
+    document = _document(
+        {"s": BEARER}, [{"ghost": []}, {"s": []}], a={"security": [{"ghost": []}, {"s": []}]}, b={}, c={}
+    )
+    model = _model(document)
+    assert model.requirements("/a", "get") == (("s",),)
+    assert model.requirements("/b", "get") == (("s",),)
+    assert model.default == (("s",),)
+    assert [w.pointer for w in model.warnings] == ["/paths/~1a/get/security/0/ghost", "/security/0/ghost"]
+    assert all("'ghost'" in w.message and w.severity is Severity.WARNING for w in model.warnings)
 
 
 def test_login_operation_that_requires_credentials_is_refused() -> None:
