@@ -15,6 +15,7 @@ from token_lifecycle import (
     ClientCredentials,
     Credentials,
     LoginCall,
+    MemoryTokenStore,
     MissingCredentialsError,
     SecurityAuth,
     SecurityScheme,
@@ -276,3 +277,19 @@ def test_token_is_a_static_token_of_the_login_schemes_of_an_api_without_token_sc
     )
     call(auth, api.transport())
     assert api.requests[0].headers["Authorization"] == "Bearer at-0"
+
+
+def test_the_token_store_serves_the_first_usable_login_scheme() -> None:
+    store = MemoryTokenStore()
+    auth = build(
+        default=(("header_key",), ("oauth",)),
+        credentials=Credentials(USER, PASSWORD),
+        oauth2_client=ClientCredentials(CLIENT_ID, CLIENT_SECRET),
+        tokens={"header_key": "h-1"},
+        store=store,
+    )
+    assert auth.primary is auth.lifecycles["header_key"]
+    call(auth, FakeOAuth().transport(), requirements=(("oauth",),))
+    saved = store.load()
+    assert saved is not None
+    assert saved.token == "at-1"

@@ -20,7 +20,14 @@ import httpx
 from ._answer import CappedStream, read_login_response, redirected_login, screen_login_response, too_large_login
 from ._attempts import LoginAttempts, interruption
 from ._credentials import Credentials
-from ._errors import AuthError, InsecureTransportError, LoginError, TokenRejectedError, UnreplayableRequestError
+from ._errors import (
+    AuthError,
+    InsecureTransportError,
+    LoginError,
+    TokenRejectedError,
+    UnreplayableRequestError,
+    static_token_rejected,
+)
 from ._fork import renew_after_fork
 from ._login import MAX_TOKEN_LENGTH, LoginCall, is_header_safe, login_request_for
 from ._oauth2 import REFRESH_EXTENSION, RefreshToken
@@ -428,16 +435,7 @@ class TokenKeeper:
                 request.method,
                 request.url.path,
             )
-            if self._static_description is not None:
-                what, advice = self._static_description, "check them"
-            else:
-                what = f"the static token {fingerprint(sent)}"
-                advice = "pass credentials so the client can log in, or a fresh token"
-            raise TokenRejectedError(
-                f"the service rejected {what} with HTTP {response.status_code}; {advice}",
-                status_code=response.status_code,
-                token_fingerprint=fingerprint(sent),
-            )
+            raise static_token_rejected(response.status_code, fingerprint(sent), self._static_description)
         with self._state_lock:
             if sent not in self._rejected:
                 self._rejected.append(sent)

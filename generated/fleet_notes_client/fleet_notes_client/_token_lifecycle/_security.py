@@ -167,11 +167,12 @@ class SecurityAuth(httpx.Auth):
         """One `TokenLifecycle` per scheme the given credentials can serve (see ``AuthenticatedClient``).
 
         ``token`` serves every ``token`` scheme, or, when there is none, is a static token of every
-        login scheme; ``tokens`` serves the schemes it names (and wins over ``token``); `Credentials` serve ``basic``
-        and ``login`` schemes, `ClientCredentials` ``client_credentials`` ones. ``oauth2_client``
-        authenticates the client of an OAuth2 password grant; ``token_url`` replaces the token URL of
-        every OAuth2 login. ``store`` serves the primary scheme only (other login schemes keep their
-        token in memory). ``lifecycle`` replaces the primary scheme's (a lifecycle shared by clients).
+        login scheme; ``tokens`` serves the schemes it names (and wins over ``token``); `Credentials`
+        serve ``basic`` and ``login`` schemes, `ClientCredentials` ``client_credentials`` ones.
+        ``oauth2_client`` authenticates the client of an OAuth2 password grant; ``token_url`` replaces
+        the token URL of every OAuth2 login. ``store`` serves the first usable login scheme (in the
+        order of ``default``; the others keep their token in memory). ``lifecycle`` replaces the
+        primary scheme's (a lifecycle shared by clients).
         """
         tokens = dict(tokens or {})
         unknown = sorted(set(tokens) - set(schemes))
@@ -186,6 +187,7 @@ class SecurityAuth(httpx.Auth):
         usable = [name for name, spec in schemes.items() if _usable(spec, name, credentials, tokens)]
         order = [name for requirement in default for name in requirement] + list(schemes)
         primary_name = next((name for name in order if name in usable), None)
+        store_name = next((name for name in order if name in usable and schemes[name].kind in LOGIN_KINDS), None)
         if lifecycle is not None:
             primary_name = primary_name or next(iter(schemes), None)
         options = _Options(base_url, clock, logger_name, allow_insecure_http, login_timeout, login_wait, login_backoff)
@@ -200,7 +202,7 @@ class SecurityAuth(httpx.Auth):
                     token=tokens.get(name),
                     oauth2_client=oauth2_client,
                     token_url=token_url,
-                    store=store if name == primary_name else None,
+                    store=store if name == store_name else None,
                     options=options,
                 )
         return cls(

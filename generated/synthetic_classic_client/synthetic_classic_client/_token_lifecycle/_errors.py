@@ -69,6 +69,22 @@ class TokenRejectedError(AuthError):
         self.token_fingerprint = token_fingerprint
 
 
+def static_token_rejected(status_code: int, token_fingerprint: str, description: str | None) -> TokenRejectedError:
+    """The error of a rejected token the client cannot replace: named by ``description`` or its fingerprint."""
+    if description is not None:  # e.g. "the HTTP Basic credentials of 'alice'"
+        what, advice = description, "check them"
+    else:
+        what, advice = (
+            f"the static token {token_fingerprint}",
+            "pass credentials so the client can log in, or a fresh token",
+        )
+    return TokenRejectedError(
+        f"the service rejected {what} with HTTP {status_code}; {advice}",
+        status_code=status_code,
+        token_fingerprint=token_fingerprint,
+    )
+
+
 class UnreplayableRequestError(AuthError):
     """Send the request again: its token was rejected and its streaming body could not be replayed."""
 
