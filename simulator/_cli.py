@@ -142,6 +142,10 @@ def serve(args: argparse.Namespace) -> int:
         print(render_problems(settings), file=sys.stderr)
         return EXIT_BAD_INPUT
     api, fixtures, lifetime, limit = settings
+    if api.security is not None and api.security.warnings:
+        # What generated clients will not do as the document says (a requirement they ignore) the
+        # simulator does not enforce either: say so once, as `generate` does.
+        print(render_problems(api.security.warnings), file=sys.stderr)
     sock = bind(str(args.host), int(args.port))
     if isinstance(sock, str):
         print(render_problems([Problem("--port", "", sock)]), file=sys.stderr)

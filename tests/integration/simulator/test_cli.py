@@ -185,3 +185,13 @@ def test_bad_clients_and_tokens_are_refused_without_echoing_a_token(tmp_path: Pa
     assert f"error: {fixtures}#/clients/svc: 'secret' is a required property" in outcome.stderr
     assert f"error: {fixtures}#/tokens: token #1: " in outcome.stderr
     assert "secret-" not in outcome.stderr
+
+
+def test_security_warnings_are_printed_before_serving(tmp_path: Path) -> None:
+    """A scheme the clients treat differently from what the document says is reported on stderr, as by
+    ``generate``, and the simulator serves anyway."""
+    log = tmp_path / "stderr.log"
+    with running("tests/integration/clients/schemes/header-login.yaml", log=log) as simulator:
+        assert simulator.announcement.startswith("Serving ")
+    first = log.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("warning: tests/integration/clients/schemes/header-login.yaml#/components/securitySchemes/")
