@@ -28,9 +28,10 @@ def _server_url(document: Mapping[str, Any]) -> str:
     return url
 
 
-def token_url(document: Mapping[str, Any], raw: str) -> str:
+def token_url(document: Mapping[str, Any], raw: str) -> tuple[str, str | None]:
     """``tokenUrl`` as the runtime takes it: a path under the server URL (joined to the client's
-    base URL like any operation), or an absolute URL (an identity provider elsewhere).
+    base URL like any operation), or an absolute URL (an identity provider elsewhere); and a
+    warning when neither says where the document means.
 
     Relative URLs resolve against the first server URL (OpenAPI, RFC 3986).
     """
@@ -41,8 +42,14 @@ def token_url(document: Mapping[str, Any], raw: str) -> str:
     same_origin = (base.scheme, base.netloc) == (target.scheme, target.netloc)
     if same_origin and (target.path == prefix or target.path.startswith(prefix + "/")):
         rest = target.path[len(prefix) :] or "/"
-        return rest + (f"?{target.query}" if target.query else "")
-    return resolved
+        return rest + (f"?{target.query}" if target.query else ""), None
+    if not target.scheme:
+        return resolved, (
+            f"the tokenUrl {raw!r} resolves to {resolved!r}, outside the server URL {server!r}: the client joins it "
+            "to its base_url like an operation's path; pass token_url= to AuthenticatedClient if that is not where "
+            "tokens are issued"
+        )
+    return resolved, None
 
 
 def _operation_id_at(document: Mapping[str, Any], url: str, method: str) -> str | None:

@@ -83,8 +83,8 @@ class _Inferred:
     placement: Placement
     flow: Literal["password", "clientCredentials"] | None = None
     token_url: str | None = None
-    note: str | None = None
-    """A warning: what the client does differently from what the scheme means."""
+    note: tuple[tuple[str, ...], str] | None = None
+    """A warning: (the scheme's fields it is about, what the client does differently from what the scheme means)."""
 
 
 @attrs.frozen
@@ -143,7 +143,7 @@ def _infer(document: Mapping[str, Any], name: str, scheme: Mapping[str, Any]) ->
             f"the http scheme {word!r} is not bearer or basic: the client sends a token it is given as "
             f"'Authorization: {word} <token>' and does not run the scheme's own exchange"
         )
-        return _Inferred("token", placement, note=note)
+        return _Inferred("token", placement, note=(("scheme",), note))
     if kind != "oauth2":
         return _Inferred("token", placement)
     flows = as_mapping(scheme.get("flows"))
@@ -155,7 +155,9 @@ def _infer(document: Mapping[str, Any], name: str, scheme: Mapping[str, Any]) ->
             if "://" in url and urlsplit(url).scheme.lower() not in ("http", "https"):
                 message = f"the tokenUrl {url!r} is neither a path nor an http(s) URL"
                 return Problem("", join_pointer(pointer, "flows", flow, "tokenUrl"), message)
-            return _Inferred(cast(SchemeKind, spec_kind), placement, cast(Any, flow), token_url(document, url))
+            resolved, outside = token_url(document, url)
+            warning = None if outside is None else (("flows", flow, "tokenUrl"), outside)
+            return _Inferred(cast(SchemeKind, spec_kind), placement, cast(Any, flow), resolved, warning)
     if any(flow in flows for flow in _TOKEN_FLOWS):
         return _Inferred("token", placement)
     return Problem(
@@ -196,7 +198,8 @@ def _spec(
     if isinstance(merged, list) or inferred.note is None:
         return merged
     return attrs.evolve(
-        merged, warnings=(Problem(display, join_pointer(pointer, "scheme"), inferred.note, Severity.WARNING),)
+        merged,
+        warnings=(Problem(display, join_pointer(pointer, *inferred.note[0]), inferred.note[1], Severity.WARNING),),
     )
 
 

@@ -184,6 +184,20 @@ def test_token_url_resolves_against_the_first_server(server: str, token_url: str
     assert spec.login.url == expected
 
 
+def test_token_url_outside_a_relative_server_url_is_a_warning() -> None:
+    """A path the client cannot express relative to its base URL is kept, with a warning naming token_url=."""
+    scheme = {"type": "oauth2", "flows": {"password": {"tokenUrl": "/auth/token", "scopes": {}}}}
+    document = _document({"o": scheme}, [{"o": []}], a={})
+    document["servers"] = [{"url": "/api/v2"}]
+    model = _model(document)
+    login = model.scheme("o").login
+    assert login is not None
+    assert login.url == "/auth/token"
+    (warning,) = model.warnings
+    assert warning.pointer == "/components/securitySchemes/o/flows/password/tokenUrl"
+    assert "token_url=" in warning.message
+
+
 def test_password_is_preferred_over_client_credentials_and_token_flows() -> None:
     """A scheme with several flows uses password, then clientCredentials, then the token flows."""
     flows = {
