@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -293,3 +294,51 @@ def test_the_token_store_serves_the_first_usable_login_scheme() -> None:
     saved = store.load()
     assert saved is not None
     assert saved.token == "at-1"
+
+
+def test_threads_meeting_a_login_scheme_log_in_once() -> None:
+    oauth = FakeOAuth()
+    auth = build(credentials=Credentials(USER, PASSWORD), oauth2_client=ClientCredentials(CLIENT_ID, CLIENT_SECRET))
+    with (
+        httpx.Client(base_url=API, auth=auth, transport=oauth.transport(), event_hooks=auth.event_hooks()) as client,
+        ThreadPoolExecutor(max_workers=8) as pool,
+    ):
+        statuses = list(pool.map(lambda _: client.get("/items").status_code, range(16)))
+    assert statuses == [200] * 16
+    assert len(oauth.token_requests()) == 1
+
+
+def test_a_raise_for_status_hook_does_not_stop_the_recovery_from_a_401() -> None:
+    oauth = FakeOAuth()
+    auth = build(
+        credentials=Credentials(USER, PASSWORD),
+        oauth2_client=ClientCredentials(CLIENT_ID, CLIENT_SECRET),
+        tokens={"header_key": "h-1"},
+    )
+    hooks = auth.event_hooks({"response": [lambda response: response.raise_for_status()]})
+    with httpx.Client(base_url=API, auth=auth, transport=oauth.transport(), event_hooks=hooks) as client:
+        client.get("/items", extensions={SECURITY_EXTENSION: (("oauth", "header_key"),)})
+        oauth.valid.clear()  # revoked: the next call is answered 401 once, then replayed
+        response = client.get("/items", extensions={SECURITY_EXTENSION: (("oauth", "header_key"),)})
+    assert response.status_code == 200
+    assert response.request.headers["X-API-Key"] == "h-1"
+    assert auth.lifecycles["oauth"].stats.replays == 1
+
+
+@pytest.mark.anyio
+async def test_the_async_flow_refreshes_with_the_refresh_token() -> None:
+    oauth, clock = FakeOAuth(expires_in=3600), FakeClock()
+    auth = SecurityAuth.build(
+        schemes={"oauth": SCHEMES["oauth"]},
+        default=(("oauth",),),
+        base_url=API,
+        credentials=Credentials(USER, PASSWORD),
+        oauth2_client=ClientCredentials(CLIENT_ID, CLIENT_SECRET),
+        clock=clock,
+    )
+    async with httpx.AsyncClient(base_url=API, auth=auth, transport=oauth.transport()) as client:
+        await client.get("/items")
+        clock.advance(3500)
+        response = await client.get("/items")
+    assert response.request.headers["Authorization"] == "Bearer at-2"
+    assert [form["grant_type"] for form in oauth.token_requests()] == ["password", "refresh_token"]

@@ -276,8 +276,7 @@ class TokenKeeper:
         )
         self._require_secure(login_request.url, "credentials" if refresh_token is None else "a refresh token")
         self._logger.info(
-            "%s %r (%s)",
-            "logging in as" if refresh_token is None else "refreshing with a refresh token the token of",
+            "logging in as %r (%s)" if refresh_token is None else "refreshing the token of %r by refresh token (%s)",
             self._username,
             self._reason(need, current, rejected),
         )
