@@ -3,17 +3,24 @@
 Every request to a protected operation goes through the same steps, in this order, and the
 first that fails answers:
 
-1. **401** — the token header (the lifecycle's header name, ``<scheme> <token>``) is missing, in
-   another form, or names an unknown, expired or revoked token;
+1. **401** — no alternative of the operation's security is met: the credentials of its schemes
+   are missing, in another form, wrong, or name an unknown, expired or revoked token
+   (:mod:`._auth`); **403** ``insufficient_scope`` when the token lacks an OAuth2 scope;
 2. the request's query is remembered in the token's context;
 3. **503** with ``Retry-After`` — the customer account used up its rate limit;
-4. **403** — the user's permissions do not include the operation;
+4. **403** — the principal's permissions do not include the operation;
 5. **400** — a parameter or the body breaks the document;
 6. the success answer.
 
-The login operation checks its parameters (400), then the credentials (401), then issues a new
-token. Public operations skip steps 1-4. Nothing here knows any particular API: routes,
-parameters and shapes come from :class:`~simulator._api.Api`.
+A login operation of ``x-token-lifecycle`` checks its parameters (400), then the credentials
+(401), then issues a new token, in the body, a JSON field, a header or a cookie as the scheme
+says. OAuth2 token endpoints are answered by :class:`~simulator._oauth.TokenService`. Public
+operations skip steps 1-4. Nothing here knows any particular API: routes, parameters, shapes and
+schemes come from :class:`~simulator._api.Api`.
+
+With a token port, the same application also listens on a second socket that stands for an
+identity provider on another origin: there only the token endpoints answer. Every request is
+searched for credentials and tokens and counted per origin (:mod:`._exposure`).
 
 The access log names method, path and status only: the query string is left out because a
 login URL may carry the password, and tokens are never logged.
@@ -33,25 +40,36 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from generator._jsonish import as_mapping
-from generator._lifecycle import TokenLifecycleSpec
+from generator._security import SchemeSpec
 
-from ._api import Api, Operation
+from ._api import Api, Operation, TokenEndpoint
+from ._auth import Refused, authenticate, basic_credentials, challenge
 from ._control import CONTROL_PREFIX, control_routes
+from ._exposure import observe
 from ._fixtures import Fixtures
+from ._oauth import TokenService
 from ._requests import MAX_BODY_BYTES, Accepted, Incoming, check_request
 from ._responses import Responder
 from ._state import SimulatorState, retry_after_header
 
-__all__ = ["ACCESS_LOGGER", "build_app"]
+__all__ = ["ACCESS_LOGGER", "API_ORIGIN", "IDP_ORIGIN", "build_app"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 ACCESS_LOGGER = logging.getLogger("simulator.access")
+API_ORIGIN = "api"
+IDP_ORIGIN = "idp"
+"""The names the control API's statistics give the API's port and the token port."""
 _TEMPLATE_PARAMETER = re.compile(r"\{([^{}]+)\}")
+_TOKEN_PORT = "simulator.token_port"  # noqa: S105 - a scope key, not a secret
+"""The ASGI scope key under which the token port travels to the endpoints."""
 
 
-def build_app(api: Api, fixtures: Fixtures, state: SimulatorState, *, control: bool) -> Starlette:
+def build_app(
+    api: Api, fixtures: Fixtures, state: SimulatorState, *, control: bool, token_port: int | None = None
+) -> Starlette:
     """The simulator of ``api`` serving ``fixtures`` under the path of its first server (``api.base_path``);
-    with ``control``, the control API under ``<base path>/_control/``."""
+    with ``control``, the control API under ``<base path>/_control/``; with ``token_port``, requests that
+    arrive on that port reach the token endpoints only."""
     pipeline = _Pipeline(api, fixtures, state)
     # One route per path, so that a 405 lists every method of the path in Allow. Literal segments
     # win over templates (`/tests/search` before `/tests/{id}`), as OpenAPI says.
@@ -63,6 +81,9 @@ def build_app(api: Api, fixtures: Fixtures, state: SimulatorState, *, control: b
         Route(api.base_path + path, _dispatch(by_method), methods=list(by_method))
         for path, by_method in handlers.items()
     ]
+    for endpoint in api.token_endpoints:
+        if endpoint.operation is None:
+            routes.append(Route(endpoint.path, pipeline.token_endpoint(endpoint), methods=["POST"]))
     if control:
         routes.extend(control_routes(state, fixtures, api.base_path))
 
@@ -78,6 +99,9 @@ def build_app(api: Api, fixtures: Fixtures, state: SimulatorState, *, control: b
     # A path the spec does not have is a 404, as the service would answer, not a redirect to a near one.
     app.router.redirect_slashes = False
     app.add_middleware(_AccessLog, state=state, control_prefix=api.base_path + CONTROL_PREFIX)
+    if token_port is not None:
+        paths = frozenset(endpoint.path for endpoint in api.token_endpoints)
+        app.add_middleware(_TokenPortOnly, port=token_port, paths=paths)
     return app
 
 
@@ -115,22 +139,25 @@ class _Pipeline:
         self.fixtures = fixtures
         self.state = state
         self.responder = Responder(api, fixtures)
-        self.lifecycle = api.lifecycle
-        self.login = api.login
+        self.tokens = TokenService(api, fixtures, state)
 
     def endpoint(self, operation: Operation, names: Mapping[str, str]) -> Endpoint:
         """The Starlette endpoint of ``operation``."""
+        token_endpoint = self.api.token_endpoint(operation)
+        login = self.api.login_scheme(operation)
 
         async def handle(request: Request) -> Response:
             incoming = await _read(request, names)
             if incoming is None:
                 return self.responder.error(operation, 400, f"The request body is larger than {MAX_BODY_BYTES} bytes")
-            if operation is self.login:
-                return self._login(operation, incoming)
-            if operation.protected and self.lifecycle is not None:
-                refused = self._guard(operation, incoming, self.lifecycle)
-                if refused is not None:
-                    return refused
+            observe(_origin(request), incoming, self.fixtures, self.state)
+            if token_endpoint is not None:
+                return self.tokens.answer(token_endpoint, incoming)
+            if login is not None:
+                return self._login(operation, login, incoming)
+            refused = self._guard(operation, incoming)
+            if refused is not None:
+                return refused
             checked = check_request(self.api, operation, incoming)
             if isinstance(checked, str):
                 return self.responder.error(operation, 400, f"{checked}.")
@@ -138,78 +165,88 @@ class _Pipeline:
 
         return handle
 
-    def _guard(self, operation: Operation, incoming: Incoming, lifecycle: TokenLifecycleSpec) -> Response | None:
-        """Steps 1-4: token, context, rate limit, permission; None when the request may go on."""
-        token = _token(incoming.headers, lifecycle)
-        context = self.state.authenticate(token if isinstance(token, str) else None, incoming.query)
-        if isinstance(context, str):
-            reason = token.reason if isinstance(token, _NoToken) else context
-            word = lifecycle.scheme_word or lifecycle.header_name
-            return self.responder.error(
-                operation,
-                401,
-                f"Authentication required: {reason}. Log in again and resend the request.",
-                {"WWW-Authenticate": f'{word} realm="simulator"'},
-            )
-        wait = self.state.admit(context.user.account)
+    def token_endpoint(self, endpoint: TokenEndpoint) -> Endpoint:
+        """The Starlette endpoint of a token endpoint the document has no operation for."""
+
+        async def handle(request: Request) -> Response:
+            incoming = await _read(request, {})
+            if incoming is None:
+                return self.responder.error(None, 400, f"The request body is larger than {MAX_BODY_BYTES} bytes")
+            observe(_origin(request), incoming, self.fixtures, self.state)
+            return self.tokens.answer(endpoint, incoming)
+
+        return handle
+
+    def _guard(self, operation: Operation, incoming: Incoming) -> Response | None:
+        """Steps 1-4: credentials, context, rate limit, permission; None when the request may go on."""
+        verdict = authenticate(self.api, operation, incoming, self.fixtures, self.state)
+        if isinstance(verdict, Refused):
+            self.state.reject(verdict.scheme, verdict.user)
+            headers = challenge(self.api, operation, verdict)
+            if verdict.status == 403:
+                message = f"Insufficient scope: {verdict.reason}."
+            else:
+                message = f"Authentication required: {verdict.reason}. Log in again and resend the request."
+            return self.responder.error(operation, verdict.status, message, headers)
+        user = verdict.user
+        if user is None:
+            return None
+        if verdict.context is None:
+            self.state.count_request(user)
+        wait = self.state.admit(user.account)
         if wait is not None:
             return self.responder.error(
                 operation,
                 503,
-                f"Server busy: the service limit of account {context.user.account} "
+                f"Server busy: the service limit of account {user.account} "
                 f"({self.state.limit.count} requests per {self.state.limit.seconds:g} s) is used up. Try again later.",
                 {"Retry-After": retry_after_header(wait)},
             )
-        if not context.user.may(operation.key):
+        if not user.may(operation.key):
             return self.responder.error(
-                operation, 403, f"Access denied: user {context.user.name!r} may not use {operation.key}."
+                operation, 403, f"Access denied: user {user.name!r} may not use {operation.key}."
             )
         return None
 
-    def _login(self, operation: Operation, incoming: Incoming) -> Response:
-        lifecycle = self.lifecycle
-        if lifecycle is None:  # pragma: no cover - there is a login operation only with a lifecycle
-            raise ValueError("the document has no token lifecycle")
+    def _login(self, operation: Operation, scheme: SchemeSpec, incoming: Incoming) -> Response:
+        """A login operation of ``x-token-lifecycle``: credentials where the scheme says, then a new token."""
+        login = scheme.login
+        if login is None:  # pragma: no cover - login_scheme() only returns schemes with a login
+            raise ValueError(f"the scheme {scheme.name!r} has no login")
         checked = check_request(self.api, operation, incoming)
         if isinstance(checked, str):
             return self.responder.error(operation, 400, f"{checked}.")
-        login = lifecycle.login
-        fields: dict[str, str] = {}
-        for field in (login.username, login.password):
-            value = _credential(checked, field.location, field.name)
+        basic = basic_credentials(incoming.headers.get("authorization"))
+        values: list[str] = []
+        for index, field in enumerate((login.username, login.password)):
+            if field.location == "basic":
+                value = basic[index] if basic is not None else None
+                where = "an 'Authorization: Basic' header"
+            else:
+                value = _credential(checked, field.location, field.name)
+                where = repr(field.name)
             if value is None:
-                return self.responder.error(operation, 400, f"Missing {field.name!r}.")
-            fields[field.name] = value
+                return self.responder.error(operation, 400, f"Missing {where}.")
+            values.append(value)
+        at = login.username.location if login.username.location != "basic" else login.password.location
         for name, expected in login.constants:
-            if _credential(checked, login.username.location, name) != expected:
+            if _credential(checked, at, name) != expected:
                 return self.responder.error(operation, 400, f"{name!r} must be {expected!r}.")
-        user = self.fixtures.authenticate(fields[login.username.name], fields[login.password.name])
+        user = self.fixtures.authenticate(values[0], values[1])
         if user is None:
             self.state.login_failed()
+            self.state.reject(scheme.name)
             return self.responder.error(operation, 401, "Authentication failed: invalid user name or password.")
-        context = self.state.issue(user)
-        return self.responder.login(operation, context.token, self.state.lifetime)
+        lifetime = self.state.lifetime_of(scheme.lifetime_seconds)
+        context = self.state.issue(user, lifetime, issuer=scheme.name)
+        return self.responder.login(operation, scheme, context.token, lifetime)
 
 
-class _NoToken:
-    """Why a request carries no usable token (said in the 401 message)."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-
-def _token(headers: Mapping[str, str], lifecycle: TokenLifecycleSpec) -> str | _NoToken:
-    """The token of the lifecycle's header, or why there is none."""
-    value = headers.get(lifecycle.header_name.lower())
-    if value is None:
-        return _NoToken(f"no {lifecycle.header_name} header was sent")
-    word = lifecycle.scheme_word
-    if word is None:
-        return value.strip() or _NoToken(f"the {lifecycle.header_name} header is empty")
-    scheme, _, token = value.partition(" ")
-    if scheme.lower() != word.lower() or not token.strip():
-        return _NoToken(f"the {lifecycle.header_name} header must read '{word} <token>'")
-    return token.strip()
+def _origin(request: Request) -> str:
+    """Which origin a request reached: the token port (the identity provider) or the API's."""
+    port = request.scope.get(_TOKEN_PORT)
+    server = request.scope.get("server")
+    return IDP_ORIGIN if port is not None and server is not None and server[1] == port else API_ORIGIN
 
 
 def _credential(checked: Accepted, location: str, name: str) -> str | None:
@@ -255,16 +292,39 @@ class _AccessLog:
             return
         status = 500
 
-        async def observe(message: Message) -> None:
+        async def watch(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
             await send(message)
 
         try:
-            await self.app(scope, receive, observe)
+            await self.app(scope, receive, watch)
         finally:
             path = str(scope.get("path", ""))
             if not path.startswith(self.control_prefix):
                 self.state.record(status)
             ACCESS_LOGGER.info("%s %s %d", scope.get("method", "?"), path, status)
+
+
+class _TokenPortOnly:
+    """ASGI middleware: on the token port, only the token endpoints answer (404 for anything else)."""
+
+    def __init__(self, app: ASGIApp, port: int, paths: frozenset[str]) -> None:
+        self.app = app
+        self.port = port
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope[_TOKEN_PORT] = self.port
+        server = scope.get("server")
+        if server is not None and server[1] == self.port and scope.get("path") not in self.paths:
+            body = b'{"message":"This origin serves the token endpoint only."}'
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 404, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)

@@ -64,6 +64,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"requests per customer account in a sliding window (default: {DEFAULT_RATE_LIMIT.render()})",
     )
     parser.add_argument(
+        "--token-port",
+        type=int,
+        metavar="PORT",
+        help="also listen on this port (0 picks a free one), serving only the OAuth2 token endpoints: an "
+        "identity provider on another origin; announced as 'Token endpoint on URL'",
+    )
+    parser.add_argument(
         "--control", action="store_true", help="serve the control API under BASE/_control/ (loopback clients only)"
     )
     parser.add_argument("--allow-remote", action="store_true", help="allow a --host that is not a loopback address")
@@ -91,7 +98,7 @@ def parse_rate_limit(text: str) -> RateLimit | str:
     return RateLimit(count, seconds)
 
 
-def _settings(args: argparse.Namespace) -> tuple[Api, Fixtures, float, RateLimit] | list[Problem]:
+def _settings(args: argparse.Namespace) -> tuple[Api, Fixtures, float | None, RateLimit] | list[Problem]:
     problems: list[Problem] = []
     limit = parse_rate_limit(str(args.rate_limit))
     if isinstance(limit, str):
@@ -110,6 +117,8 @@ def _settings(args: argparse.Namespace) -> tuple[Api, Fixtures, float, RateLimit
         )
     if not 0 <= int(args.port) <= 65535:
         problems.append(Problem("--port", "", f"{args.port} is not a port number (0-65535)"))
+    if args.token_port is not None and not 0 <= int(args.token_port) <= 65535:
+        problems.append(Problem("--token-port", "", f"{args.token_port} is not a port number (0-65535)"))
     spec = Path(str(args.spec))
     api = load_api(spec, str(args.spec))
     if isinstance(api, list):
@@ -117,10 +126,13 @@ def _settings(args: argparse.Namespace) -> tuple[Api, Fixtures, float, RateLimit
     fixtures = resolve_fixtures(spec, args.fixtures, api)
     if isinstance(fixtures, list):
         problems.extend(fixtures)
+    if args.token_port is not None and not api.token_endpoints:
+        problems.append(
+            Problem("--token-port", "", f"{args.spec} has no oauth2 password or clientCredentials flow to serve")
+        )
     if problems or isinstance(fixtures, list) or isinstance(limit, str) or isinstance(override, str):
         return problems
-    spec_lifetime = api.lifecycle.lifetime_seconds if api.lifecycle is not None else 0.0
-    return api, fixtures, override or spec_lifetime, limit
+    return api, fixtures, override, limit
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -130,12 +142,29 @@ def serve(args: argparse.Namespace) -> int:
         print(render_problems(settings), file=sys.stderr)
         return EXIT_BAD_INPUT
     api, fixtures, lifetime, limit = settings
+    if api.security is not None and api.security.warnings:
+        # What generated clients will not do as the document says (a requirement they ignore) the
+        # simulator does not enforce either: say so once, as `generate` does.
+        print(render_problems(api.security.warnings), file=sys.stderr)
     sock = bind(str(args.host), int(args.port))
     if isinstance(sock, str):
         print(render_problems([Problem("--port", "", sock)]), file=sys.stderr)
         return EXIT_BAD_INPUT
+    sockets = [sock]
+    # The API's base URL first (with the server's path, as clients need it); then each token endpoint
+    # on the identity provider's port, so that whoever reads the lines can point a client at it.
+    lines = [f"Serving {args.spec} on {url(str(args.host), sock)}{api.base_path}"]
+    token_port: int | None = None
+    if args.token_port is not None:
+        idp = bind(str(args.host), int(args.token_port))
+        if isinstance(idp, str):
+            sock.close()
+            print(render_problems([Problem("--token-port", "", idp)]), file=sys.stderr)
+            return EXIT_BAD_INPUT
+        sockets.append(idp)
+        token_port = int(idp.getsockname()[1])
+        lines.extend(f"Token endpoint on {url(str(args.host), idp)}{e.path}" for e in api.token_endpoints)
     state = SimulatorState(Clock(), lifetime, limit)
-    app = build_app(api, fixtures, state, control=bool(args.control))
-    # The announced URL is the API's base URL: the server's path included, as clients need it.
-    run(app, sock, f"Serving {args.spec} on {url(str(args.host), sock)}{api.base_path}")
+    app = build_app(api, fixtures, state, control=bool(args.control), token_port=token_port)
+    run(app, sockets, "\n".join(lines))
     return EXIT_OK

@@ -7,10 +7,15 @@ anyone else, even when ``--allow-remote`` exposes the API itself):
 - ``POST /_control/clock/freeze?frozen=true|false`` — stop (default) or restart real time
   moving the clock, so a rate-limit window cannot slide during a test;
 - ``GET /_control/clock`` — ``{"now", "offset", "frozen"}``;
-- ``GET /_control/stats`` — logins per account and per user, failed logins, requests per account
-  and per status, and the 401/403/503 counts (``unauthorized``, ``forbidden``, ``busy``);
+- ``GET /_control/stats`` — logins (token grants) per account and user, and under ``grants`` per
+  OAuth2 client and per grant type (``login`` for an ``x-token-lifecycle`` login), failed logins,
+  refreshes per user or client (and failed ones), rejected credentials per scheme and per principal,
+  requests per account and per status, the 401/403/503 counts
+  (``unauthorized``, ``forbidden``, ``busy``), and per origin (``api``, and ``idp`` for the token
+  port) how many requests carried credentials, access tokens or refresh tokens;
 - ``GET /_control/contexts`` — ``{"contexts": [...]}``, one per token, tokens as fingerprints;
-- ``POST /_control/tokens/revoke?user=U`` — revoke every active token of user U;
+- ``POST /_control/tokens/revoke?user=U`` — revoke every active token of user or client U;
+  ``&refresh=true`` revokes its refresh tokens instead;
 - ``POST /_control/reset`` — forget tokens, contexts, windows and counts; the clock returns to real time.
 
 Answers are JSON; mistakes (a missing or malformed parameter, an unknown user) answer 400 or 404
@@ -92,9 +97,12 @@ def control_routes(state: SimulatorState, fixtures: Fixtures, base_path: str = "
         user = request.query_params.get("user")
         if not user:
             return _message(400, "name the user whose tokens to revoke: ?user=NAME")
-        if user not in fixtures.users:
-            return _message(404, f"no user named {user!r} in {fixtures.source}")
-        return JSONResponse({"user": user, "revoked": state.revoke_user(user)})
+        if user not in fixtures.users and user not in fixtures.clients:
+            return _message(404, f"no user or client named {user!r} in {fixtures.source}")
+        refresh = request.query_params.get("refresh", "false").lower()
+        if refresh not in ("true", "false"):
+            return _message(400, f"refresh must be true or false, not {refresh!r}")
+        return JSONResponse({"user": user, "revoked": state.revoke_user(user, refresh=refresh == "true")})
 
     async def reset(request: Request) -> Response:
         del request

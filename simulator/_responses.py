@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from generator._jsonish import as_mapping
 from generator._pointer import split_pointer
+from generator._security import SchemeSpec, TokenSource
 
 from ._api import Api, MediaType, Operation
 from ._fixtures import Fixtures
@@ -107,21 +108,29 @@ class Responder:
         properties = as_mapping(schema.get("properties"))
         return next((name for name in _MESSAGE_FIELDS if name in properties), "message")
 
-    def login(self, operation: Operation, token: str, lifetime: float) -> Response:
-        """The login answer carrying ``token``, shaped as the lifecycle says (whole body or JSON pointer)."""
-        lifecycle = self._api.lifecycle
-        if lifecycle is None:  # pragma: no cover - only called for the lifecycle's login operation
-            raise ValueError("the document has no token lifecycle")
+    def login(self, operation: Operation, scheme: SchemeSpec, token: str, lifetime: float) -> Response:
+        """The login answer carrying ``token`` where the scheme says: the whole body, a JSON pointer, a
+        response header or a cookie (then the body is the documented example, if any)."""
+        source = scheme.token or TokenSource("body", None, None)
         success = operation.success
         media = success.preferred if success is not None else None
         status = operation.success_status
-        if lifecycle.token_from == "body":  # noqa: S105 - "body" says where the token is; it is no password
+        if source.source == "body":
             return Response(token, status, media_type=media.name if media is not None else "text/plain")
         example = self._api.example(media) if media is not None else NO_EXAMPLE
+        if source.source in ("header", "cookie"):
+            content_type, content = _render(media, example) if example is not NO_EXAMPLE else (None, b"")
+            response = Response(content, status, media_type=content_type)
+            name = source.name or "token"
+            if source.source == "header":
+                response.headers[name] = token
+            else:
+                response.set_cookie(name, token, max_age=int(lifetime), httponly=True, samesite="strict")
+            return response
         body = copy.deepcopy(cast(dict[str, object], example)) if isinstance(example, dict) else {}
-        set_pointer(body, lifecycle.token_pointer or "/access_token", token)
-        if lifecycle.expires_in_pointer is not None:
-            set_pointer(body, lifecycle.expires_in_pointer, int(lifetime) if lifetime.is_integer() else lifetime)
+        set_pointer(body, source.pointer or "/access_token", token)
+        if scheme.expires_in_pointer is not None:
+            set_pointer(body, scheme.expires_in_pointer, int(lifetime) if lifetime.is_integer() else lifetime)
         json_media = media if media is not None and media_kind(media.name) == "json" else None
         media_type, content = _render(json_media or MediaType("application/json", "", None), body)
         return Response(content, status, media_type=media_type)

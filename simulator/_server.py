@@ -66,8 +66,8 @@ class _Server(uvicorn.Server):
             self.should_exit = True
 
 
-def run(app: ASGIApp, sock: socket.socket, announcement: str) -> None:
-    """Serve ``app`` on ``sock`` until SIGINT/SIGTERM; prints ``announcement`` once accepting."""
+def run(app: ASGIApp, sockets: list[socket.socket], announcement: str) -> None:
+    """Serve ``app`` on ``sockets`` until SIGINT/SIGTERM; prints ``announcement`` once accepting."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     for name, level in (("simulator", logging.INFO), ("uvicorn", logging.WARNING)):
@@ -83,5 +83,8 @@ def run(app: ASGIApp, sock: socket.socket, announcement: str) -> None:
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    with sock:
-        _Server(config, announcement).run(sockets=[sock])
+    try:
+        _Server(config, announcement).run(sockets=sockets)
+    finally:
+        for sock in sockets:
+            sock.close()

@@ -39,6 +39,8 @@ class Simulator:
     url: str
     announcement: str
     log: Path
+    token_url: str | None = None
+    """With ``--token-port``: the token endpoint on the identity provider's port, as announced."""
 
     def client(self, **kwargs: Any) -> httpx.Client:
         """A fresh httpx client for the simulator's base URL."""
@@ -94,6 +96,12 @@ def running(spec: str | Path, *args: str | Path, log: Path, cwd: Path = ROOT) ->
             process.wait()
             raise AssertionError(f"the simulator did not start: {line!r}\n{log.read_text(encoding='utf-8')}")
         simulator = Simulator(process, line.rsplit(" on ", 1)[1], line, log)
+        if "--token-port" in map(str, args) and process.stdout is not None:
+            # Printed with the first line, so it may already sit in the reader's buffer, where a select on
+            # the pipe would not see it: read it directly.
+            token_line = process.stdout.readline().rstrip("\n")
+            assert token_line.startswith("Token endpoint on "), token_line
+            simulator.token_url = token_line.removeprefix("Token endpoint on ")
         yield simulator
     finally:
         if process.poll() is None:

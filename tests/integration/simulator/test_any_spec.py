@@ -61,19 +61,20 @@ def test_form_login_answers_the_json_token_with_expires_in(inventory: Simulator)
 
 
 def test_form_login_refusals_use_the_specs_error_shape(inventory: Simulator) -> None:
-    """Wrong password is 401, a wrong grant_type 400, both as ``{error, error_description}``."""
+    """An oauth2 scheme's token endpoint answers RFC 6749 §5.2 errors (400 with ``{error, error_description}``),
+    also when ``x-token-lifecycle`` names the operation."""
     with inventory.client() as client:
         wrong = client.post("/oauth/token", data={"grant_type": "password", "username": "bob", "password": "x"})
         grant = client.post(
             "/oauth/token", data={"grant_type": "client_credentials", "username": "bob", "password": "bob-secret"}
         )
         missing = client.post("/oauth/token", data={"grant_type": "password", "username": "bob"})
-    assert wrong.status_code == 401
-    assert wrong.json() == {"error": "", "error_description": "Authentication failed: invalid user name or password."}
+    assert wrong.status_code == 400
+    assert wrong.json() == {"error": "invalid_grant", "error_description": "Invalid user name or password."}
     assert grant.status_code == 400
-    assert grant.json()["error_description"] == "'grant_type' must be 'password'."
+    assert grant.json()["error"] == "unsupported_grant_type"
     assert missing.status_code == 400
-    assert "'password' is a required property" in missing.json()["error_description"]
+    assert missing.json() == {"error": "invalid_request", "error_description": "Missing 'password'."}
 
 
 def test_authorization_bearer_tokens_open_the_api(inventory: Simulator) -> None:

@@ -150,3 +150,48 @@ def test_the_demo_fixtures_beside_the_spec_are_used_by_default(tmp_path: Path) -
     with running(SPEC_ARG, log=tmp_path / "log") as simulator:
         for user in ("demo", "demo2", "viewer", "other"):
             simulator.login((user, f"{user}-password"))
+
+
+STATIC = "tests/integration/clients/schemes/static.yaml"
+
+
+def test_bad_clients_and_tokens_are_refused_without_echoing_a_token(tmp_path: Path) -> None:
+    """Fixtures for the scheme documents: a token naming an unknown user or scheme, a client without its
+    secret, a token entry naming nobody; tokens are named by position, never by value."""
+    fixtures = tmp_path / "tokens.yaml"
+    fixtures.write_text(
+        "users: {demo: {password: pw, account: '1'}}\n"
+        "clients: {svc: {secret: s, account: '1'}}\n"
+        "tokens:\n"
+        "  secret-one: {user: nobody}\n"
+        "  secret-two: {client: svc, schemes: [basic, keyQuery, nope]}\n",
+        encoding="utf-8",
+    )
+    outcome = run_cli([STATIC, "--fixtures", fixtures])
+    assert outcome.returncode == 2
+    assert outcome.stderr.splitlines() == [
+        f"error: {fixtures}#/tokens: token #1: no user named 'nobody'",
+        f"error: {fixtures}#/tokens: token #2, schemes: {STATIC} has no security scheme 'basic' that accepts "
+        "static tokens; its schemes: bearer, keyCookie, keyHeader, keyQuery",
+        f"error: {fixtures}#/tokens: token #2, schemes: {STATIC} has no security scheme 'nope' that accepts "
+        "static tokens; its schemes: bearer, keyCookie, keyHeader, keyQuery",
+    ]
+    fixtures.write_text(
+        "users: {demo: {password: pw, account: '1'}}\nclients: {svc: {account: '1'}}\ntokens: {secret-three: {}}\n",
+        encoding="utf-8",
+    )
+    outcome = run_cli([STATIC, "--fixtures", fixtures])
+    assert outcome.returncode == 2
+    assert f"error: {fixtures}#/clients/svc: 'secret' is a required property" in outcome.stderr
+    assert f"error: {fixtures}#/tokens: token #1: " in outcome.stderr
+    assert "secret-" not in outcome.stderr
+
+
+def test_security_warnings_are_printed_before_serving(tmp_path: Path) -> None:
+    """A scheme the clients treat differently from what the document says is reported on stderr, as by
+    ``generate``, and the simulator serves anyway."""
+    log = tmp_path / "stderr.log"
+    with running("tests/integration/clients/schemes/header-login.yaml", log=log) as simulator:
+        assert simulator.announcement.startswith("Serving ")
+    first = log.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("warning: tests/integration/clients/schemes/header-login.yaml#/components/securitySchemes/")
