@@ -94,6 +94,15 @@ def test_real_world_document_generates(document: Document, real_world: RealWorld
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda d: d.file)
+def test_every_message_names_the_file_and_a_json_pointer(document: Document, real_world: RealWorld) -> None:
+    """Each warning or error says where, as ``file#/pointer``, and shows no Python object's repr."""
+    run = real_world.runs[document.file]
+    messages = [line for line in run.err.splitlines() if line.startswith(("warning:", "error:"))]
+    assert [line for line in messages if f" {document.file}#/" not in line] == []
+    assert [line for line in messages if " object at 0x" in line] == []
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda d: d.file)
 def test_every_operation_is_generated_or_listed_as_not_generated(document: Document, real_world: RealWorld) -> None:
     """Nothing is dropped silently: each operation has a module, or provenance.toml and the README name it."""
     project = real_world.projects.get(document.package)
