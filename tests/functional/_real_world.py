@@ -110,11 +110,23 @@ def generated_operations(project: Path, package: str) -> int:
 
 
 def omitted_operations(project: Path, operations: Iterable[str]) -> set[str]:
-    """The operations that ``provenance.toml`` lists as not generated (omitted responses do not count)."""
+    """The operations that ``provenance.toml`` lists as not generated.
+
+    An entry at an operation's pointer, or below it at anything but one response or one media type of
+    its request body (those are parts left out of an operation that is generated), stands for the whole
+    operation: a path parameter it cannot model, say, names the operation's ``/parameters/N``.
+    """
     provenance = project / "provenance.toml"
     if not provenance.is_file():
         return set()
     with provenance.open("rb") as handle:
         entries: list[dict[str, Any]] = tomllib.load(handle).get("not_generated", [])
-    listed = {str(entry.get("pointer", "")).removeprefix("#") for entry in entries}
-    return listed & set(operations)
+    listed = [str(entry.get("pointer", "")).removeprefix("#") for entry in entries]
+    parts = ("/responses/", "/requestBody/content/")
+    return {
+        operation
+        for operation in operations
+        for pointer in listed
+        if pointer == operation
+        or (pointer.startswith(operation + "/") and not pointer.startswith(tuple(operation + part for part in parts)))
+    }
