@@ -11,10 +11,33 @@ import argparse
 import datetime
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import client_overhead, footprint, generation, logins, simulator_throughput
+from benchmarks import client_overhead, footprint, generation, logins, real_world, simulator_throughput
 from benchmarks._common import machine
+
+SECTIONS = ("client", "logins", "generation", "footprint", "simulator", "real-world")
+
+
+def _update(output: Path, fresh: list[str]) -> int:
+    """Put freshly measured sections into the report in place of their namesakes (or at its end).
+
+    A section is a markdown block from its ``## N. Title`` heading to the next ``## `` heading.
+    """
+    text = output.read_text(encoding="utf-8") if output.is_file() else "# Benchmarks\n"
+    for section in fresh:
+        heading = section.split("\n", 1)[0]
+        start = text.find(heading + "\n")
+        if start < 0:
+            text = text.rstrip("\n") + "\n\n" + section + "\n"
+            continue
+        end = text.find("\n## ", start + len(heading))
+        text = text[:start] + section + ("\n" + text[end:] if end >= 0 else "\n")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    print("\n\n".join(fresh))
+    return 0
 
 
 def main() -> int:
@@ -22,16 +45,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks and write docs/benchmarks.md.")
     parser.add_argument("--output", type=Path, default=Path("docs/benchmarks.md"))
     parser.add_argument("--quick", action="store_true", help="fewer rounds: a smoke run, not figures to quote")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=SECTIONS,
+        help="run only these sections and replace them in the existing report, leaving the others as they are",
+    )
     args = parser.parse_args()
     quick: bool = args.quick
     started = time.perf_counter()
-    sections = [
-        client_overhead.report(rounds=3 if quick else 15, calls=100 if quick else 500),
-        logins.report(),
-        generation.report(rounds=1 if quick else 5, large_rounds=1 if quick else 3),
-        footprint.report(rounds=3 if quick else 21),
-        simulator_throughput.report(requests_per_client=30 if quick else 150, rounds=1 if quick else 3),
-    ]
+    sections: dict[str, Callable[[], str]] = {
+        "client": lambda: client_overhead.report(rounds=3 if quick else 15, calls=100 if quick else 500),
+        "logins": logins.report,
+        "generation": lambda: generation.report(rounds=1 if quick else 5, large_rounds=1 if quick else 3),
+        "footprint": lambda: footprint.report(rounds=3 if quick else 21),
+        "simulator": lambda: simulator_throughput.report(
+            requests_per_client=30 if quick else 150, rounds=1 if quick else 3
+        ),
+        "real-world": lambda: real_world.report(rounds=1 if quick else 3),
+    }
+    if args.only:
+        return _update(args.output, [sections[name]() for name in args.only])
+    reports = [report() for report in sections.values()]
     header = [
         "# Benchmarks",
         "",
@@ -42,7 +77,7 @@ def main() -> int:
         "comparison a ratio against a baseline measured in the same run.",
         "",
     ]
-    text = "\n".join(header) + "\n\n".join(sections) + "\n"
+    text = "\n".join(header) + "\n\n".join(reports) + "\n"
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     print(text)
