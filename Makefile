@@ -14,12 +14,13 @@ CLIENTS := $(shell sed -n 's/^ *project: *//p' spec/clients.yaml)
 PROVENANCE := $(CLIENTS:%=generated/%/provenance.toml)
 PACKAGES = $(patsubst %/py.typed,%,$(wildcard generated/*/*/py.typed))
 
-.PHONY: help generate check lint types drift test serve demo bench dist api-gate fmt clean
+.PHONY: help generate check lint types drift test real-world serve demo bench dist api-gate fmt clean
 
 help:
 	@echo "make generate  regenerate generated/ from spec/ (does nothing when up to date)"
 	@echo "make check     ruff, mypy --strict, pyright strict, and the drift check"
 	@echo "make test      the test suite"
+	@echo "make real-world CORPUS=DIR  the real-world corpus test on the documents in DIR (tests/corpus/real-world/)"
 	@echo "make fuzz      the property-based generator test, long: 300 random documents (BEARER_FUZZ=long)"
 	@echo "make serve     run the Synthetic Classic simulator on 127.0.0.1:8000 (SERVE_ARGS='--port 0 ...')"
 	@echo "make demo      run examples/ against simulators on free loopback ports; fails when a client misbehaves"
@@ -56,6 +57,11 @@ drift: | $(READY)
 
 test: | $(READY)
 	$(BIN)/pytest
+
+# The public API descriptions of tests/corpus/real-world/manifest.toml, from a folder that holds them
+# (they cannot be committed here: see that folder's README). `make test` skips them, saying why.
+real-world: | $(READY)
+	BEARER_REAL_WORLD_CORPUS=$(CORPUS) $(BIN)/pytest tests/functional/test_real_world.py
 
 # The same property-based test that `make test` runs briefly, with many random documents.
 fuzz: | $(READY)

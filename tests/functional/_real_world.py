@@ -61,9 +61,12 @@ class CorpusMissingError(Exception):
 
 
 def candidates() -> list[Path]:
-    """Where the documents may be, first match wins: the environment, the repository, then shared/ beside it."""
+    """Where the documents may be, first match wins: the folder the environment names, then the repository's.
+
+    Never a folder beside the checkout: a clone's tests read only the clone (and what its user points at).
+    """
     found = [Path(os.environ[ENVIRONMENT])] if os.environ.get(ENVIRONMENT) else []
-    return [*found, HERE, ROOT.parent / "shared" / "corpus" / "real-world"]
+    return [*found, HERE]
 
 
 def locate(wanted: Sequence[Document]) -> Path:
