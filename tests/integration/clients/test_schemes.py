@@ -45,7 +45,8 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleType]:
     root = tmp_path_factory.mktemp("scheme-clients")
     jobs: dict[str, ClientJob] = {}
     for name in DOCUMENTS:
-        package = "scheme_" + name.replace("-", "_")
+        # Not "scheme_<name>": tests/functional/test_schemes.py imports packages of that name in the same process.
+        package = "sim_scheme_" + name.replace("-", "_")
         job = job_for_spec(SCHEMES / f"{name}.yaml", root / package, package, None)
         assert isinstance(job, ClientJob), job
         jobs[name] = job
