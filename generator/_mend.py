@@ -149,6 +149,7 @@ class _Mender:
             self.items(pointer, node)
             if not self.literal_enums and isinstance(node.get("enum"), list):
                 self.enum(pointer, node)
+            self.list_unions(pointer, node)
         self.titles()
         self.deep_references()
 
@@ -162,6 +163,27 @@ class _Mender:
         ):
             return
         self.fix(node, lambda mended: mended.setdefault("items", {}))
+
+    def list_unions(self, pointer: str, node: dict[str, Any]) -> None:
+        """A union whose arms are all arrays becomes one array of the union of their items.
+
+        openapi-python-client tells the arms apart by ``isinstance(value, list)``, true of each, so
+        it calls the first arm's item methods on items of the others (``str.to_dict``) and cannot
+        parse the later arms; ``list[A | B]`` dispatches on each item instead.
+        """
+        for key in ("anyOf", "oneOf"):
+            arms = node.get(key)
+            if not isinstance(arms, list) or "discriminator" in node:
+                continue
+            listed = cast(list[object], arms)
+            if len(listed) < 2 or not all(_is_plain_array(arm) for arm in listed):
+                continue
+            if self.report(
+                join_pointer(pointer, key),
+                "a union of array types cannot be told apart by their values"
+                + ("" if self.strict else "; it is generated as one array whose items are the union of their items"),
+            ):
+                self.fix(node, _merge_arrays(key))
 
     def enum(self, pointer: str, node: dict[str, Any]) -> None:
         """An empty enum is dropped, a repeated value kept once, members that meet named apart."""
@@ -313,6 +335,33 @@ def _misfits(
             continue
         if error is not None:
             yield pointer, node, error.message[: _QUOTE_CHARS * 3]
+
+
+_ARRAY_ANNOTATIONS = frozenset(("type", "items", "title", "description", "nullable", "deprecated", "example"))
+
+
+def _is_plain_array(arm: object) -> bool:
+    """An inline ``type: array`` schema with nothing but ``items`` and annotations, so merging loses no constraint."""
+    if not isinstance(arm, dict):
+        return False
+    schema = as_mapping(cast(object, arm))
+    return schema.get("type") == "array" and all(isinstance(name, str) and name in _ARRAY_ANNOTATIONS for name in schema)
+
+
+def _merge_arrays(key: str) -> Fix:
+    def change(mended: dict[str, Any]) -> None:
+        arms = [as_mapping(arm) for arm in as_list(mended.pop(key))]
+        items: list[object] = []
+        for arm in arms:
+            item = arm.get("items", {})
+            if item not in items:
+                items.append(item)
+        mended["type"] = "array"
+        mended["items"] = items[0] if len(items) == 1 else {key: items}
+        if any(arm.get("nullable") is True for arm in arms):
+            mended["nullable"] = True
+
+    return change
 
 
 def _keep(indexes: list[int]) -> Fix:
