@@ -13,12 +13,15 @@ the document (the loaded one is never changed), with a warning naming its JSON p
 - component schemas whose ``title`` gives two of them one class name lose the title, so the class
   is named after the component's key (openapi-python-client would generate one class, then fail on
   every reference to the other with "Could not find reference");
+- a union (``anyOf``/``oneOf``) whose arms are all arrays (or ``null``) becomes one array whose
+  items are the union of the arms' items: openapi-python-client tells its arms apart by
+  ``isinstance(value, list)``, true of each, so it applied the first arm's item code to all;
 - a schema ``$ref`` to anything but ``#/components/schemas/<name>`` (into an ``allOf`` member, a
   property, ...) is replaced by what it points to; openapi-python-client only follows references
   to components, and reported each such reference on every operation that used it.
 
 Under ``strict``, what is a defect of the document (a bad default, enum names that clash, a 3.0
-array without ``items``) is an error instead, and nothing is mended.
+array without ``items``, a union of arrays) is an error instead, and nothing is mended.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any, cast
 
 from openapi_python_client.strings import ClassName
 
+from ._array_unions import arrays_only, merge_arrays
 from ._document import MAX_DEPTH, Document, height, target
 from ._enum_names import plan_members
 from ._fixed_copy import Fix, copy_fixed
@@ -176,14 +180,14 @@ class _Mender:
             if not isinstance(arms, list) or "discriminator" in node:
                 continue
             listed = cast(list[object], arms)
-            if len(listed) < 2 or not all(_is_plain_array(arm) for arm in listed):
+            if not arrays_only(listed):
                 continue
             if self.report(
                 join_pointer(pointer, key),
                 "a union of array types cannot be told apart by their values"
                 + ("" if self.strict else "; it is generated as one array whose items are the union of their items"),
             ):
-                self.fix(node, _merge_arrays(key))
+                self.fix(node, merge_arrays(key))
 
     def enum(self, pointer: str, node: dict[str, Any]) -> None:
         """An empty enum is dropped, a repeated value kept once, members that meet named apart."""
@@ -335,33 +339,6 @@ def _misfits(
             continue
         if error is not None:
             yield pointer, node, error.message[: _QUOTE_CHARS * 3]
-
-
-_ARRAY_ANNOTATIONS = frozenset(("type", "items", "title", "description", "nullable", "deprecated", "example"))
-
-
-def _is_plain_array(arm: object) -> bool:
-    """An inline ``type: array`` schema with nothing but ``items`` and annotations, so merging loses no constraint."""
-    if not isinstance(arm, dict):
-        return False
-    schema = as_mapping(cast(object, arm))
-    return schema.get("type") == "array" and all(isinstance(name, str) and name in _ARRAY_ANNOTATIONS for name in schema)
-
-
-def _merge_arrays(key: str) -> Fix:
-    def change(mended: dict[str, Any]) -> None:
-        arms = [as_mapping(arm) for arm in as_list(mended.pop(key))]
-        items: list[object] = []
-        for arm in arms:
-            item = arm.get("items", {})
-            if item not in items:
-                items.append(item)
-        mended["type"] = "array"
-        mended["items"] = items[0] if len(items) == 1 else {key: items}
-        if any(arm.get("nullable") is True for arm in arms):
-            mended["nullable"] = True
-
-    return change
 
 
 def _keep(indexes: list[int]) -> Fix:

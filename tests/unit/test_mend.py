@@ -352,3 +352,43 @@ def test_references_copied_into_each_other_past_the_depth_limit_are_one_error() 
     mended, problems = _mend(document)
     assert mended is document
     assert problems[-1].message.endswith("levels; at most 256)")
+
+
+MESSAGES = {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}
+WORDS = {"type": "array", "items": {"type": "string"}}
+
+
+@pytest.mark.parametrize("key", ["anyOf", "oneOf"])
+def test_a_union_of_arrays_is_one_array_of_the_union_of_their_items_with_a_warning(key: str) -> None:
+    mended, problems = _mend(_with_parameter({key: [MESSAGES, WORDS], "description": "log"}))
+    assert _parameter_schema(mended) == {
+        "type": "array",
+        "items": {key: [MESSAGES["items"], WORDS["items"]]},
+        "description": "log",
+    }
+    assert _rendered(problems) == [
+        f"warning: doc.yaml#{THINGS}/parameters/0/schema/{key}: a union of array types cannot be told apart by "
+        "their values; it is generated as one array whose items are the union of their items"
+    ]
+    assert [p.severity for p in _mend(_with_parameter({key: [MESSAGES, WORDS]}), strict=True)[1]] == [Severity.ERROR]
+
+
+def test_a_null_arm_stays_beside_the_merged_array_and_equal_items_are_kept_once() -> None:
+    mended, _ = _mend(_with_parameter({"anyOf": [WORDS, {"type": "null"}, dict(WORDS)]}))
+    assert _parameter_schema(mended) == {"anyOf": [WORDS, {"type": "null"}]}
+
+
+@pytest.mark.parametrize(
+    "arms",
+    [
+        [MESSAGES, {"type": "string"}],  # a list or a scalar: isinstance tells them apart
+        [MESSAGES],
+        [MESSAGES, {**WORDS, "maxItems": 3}],  # merging would lose the constraint
+        [{"type": "null"}, WORDS],
+    ],
+)
+def test_unions_that_are_not_only_arrays_are_left_alone(arms: list[dict[str, Any]]) -> None:
+    document = _with_parameter({"anyOf": arms})
+    mended, problems = _mend(document)
+    assert mended is document
+    assert problems == []
