@@ -24,9 +24,7 @@ def _is_plain_array(arm: object) -> bool:
     if not isinstance(arm, dict):
         return False
     schema = as_mapping(cast(object, arm))
-    return schema.get("type") == "array" and all(
-        isinstance(name, str) and name in _ARRAY_ANNOTATIONS for name in schema
-    )
+    return schema.get("type") == "array" and all(name in _ARRAY_ANNOTATIONS for name in schema)
 
 
 def arrays_only(arms: list[object]) -> bool:
