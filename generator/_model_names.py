@@ -47,7 +47,7 @@ Parse = Callable[[Document], GeneratorData | GeneratorError]
 def distinct_models(
     document: Document, parse: Parse, display: str
 ) -> tuple[GeneratorData | GeneratorError, list[Problem]]:
-    """The model of ``document``, parsed by ``parse`` from a copy with titles where classes would meet; a warning each."""
+    """The model of ``document``, parsed by ``parse`` from a copy titled where classes would meet; a warning each."""
     components = as_mapping(as_mapping(document.get("components")).get("schemas"))
     titles: dict[str, str] = {}
     warnings: list[Problem] = []
