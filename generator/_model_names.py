@@ -17,8 +17,9 @@ to the ordinary reporting (the schemas left out, listed, or the document refused
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from openapi_python_client.parser import GeneratorData
@@ -50,6 +51,9 @@ def distinct_models(
     """The model of ``document``, parsed by ``parse`` from a copy titled where classes would meet; a warning each."""
     components = as_mapping(as_mapping(document.get("components")).get("schemas"))
     titles: dict[str, str] = {}
+    applied: list[str] = []
+    hoisted: set[str] = set()
+    fixes: dict[int, list[Fix]] = {}
     warnings: list[Problem] = []
     current = document
     data = parse(current)
@@ -65,8 +69,12 @@ def distinct_models(
         taken = {name.lower() for name in classes.values()} | {name.lower() for name in titles.values()}
         taken |= {str(model.class_info.name).lower() for model in [*data.models, *data.enums]}
         renamed = False
+        before = len(warnings)
         for failed, name in _collisions(data):
-            if failed in titles or failed not in owners:
+            if failed is None or failed not in owners:
+                hoisted |= _hoist(components, name, hoisted, taken, fixes, warnings, display)
+                continue
+            if failed in titles:
                 continue
             others = [pointer for pointer, class_name in owners.items() if class_name == name and pointer != failed]
             own = owners[failed]
@@ -94,10 +102,11 @@ def distinct_models(
                     Severity.WARNING,
                 )
             )
+        renamed = renamed or len(warnings) > before
         if not renamed:
             break
-        fixes: dict[int, list[Fix]] = {}
-        for pointer, title in titles.items():
+        for pointer, title in list(titles.items())[len(applied) :]:
+            applied.append(pointer)
             node = components[split_pointer(pointer)[-1]]
             if isinstance(node, dict):
                 fixes.setdefault(id(node), []).append(_titled(title))
@@ -113,14 +122,14 @@ def _titled(title: str) -> Fix:
     return change
 
 
-def _collisions(data: GeneratorData) -> list[tuple[str, str]]:
+def _collisions(data: GeneratorData) -> list[tuple[str | None, str]]:
     """(pointer of the component refused, the class name already taken) of each duplicate-model error."""
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str | None, str]] = []
     for error in parse_errors(data):
         text = f"{error.header} {error.detail or ''}"
         duplicate, failed = _DUPLICATE.search(text), _FAILED.search(text)
-        if duplicate is not None and failed is not None:
-            found.append((failed["pointer"], duplicate["name"]))
+        if duplicate is not None:
+            found.append((failed["pointer"] if failed is not None else None, duplicate["name"]))
     return found
 
 
@@ -137,3 +146,92 @@ def _component_classes(data: GeneratorData) -> dict[str, str]:
 def _own_class(schema: object, key: str) -> str:
     title = as_mapping(schema).get("title")
     return str(ClassName(title if isinstance(title, str) and title else key, "field_"))
+
+
+def _hoist(
+    components: Mapping[str, Any],
+    name: str,
+    done: set[str],
+    taken: set[str],
+    fixes: dict[int, list[Fix]],
+    warnings: list[Problem],
+    display: str,
+) -> set[str]:
+    """Move the inline object schemas of the nullable component behind ``name`` to components of their own.
+
+    openapi-python-client models a nullable object component as a union with a ``<Name>Type0``
+    member, and derives that member's inline objects twice ("duplicate models"); as components of
+    their own they are modelled once. Returns the keys of the components so changed.
+    """
+    for key, schema in components.items():
+        prefix = _own_class(schema, str(key)) + "Type0"
+        if key in done or not isinstance(schema, dict) or not name.startswith(prefix):
+            continue
+        fields = cast(dict[str, Any], schema)
+        if fields.get("nullable") is not True:
+            continue
+        new: dict[str, Any] = {}
+        hoisted = _hoisted(copy.deepcopy(fields), str(key), new, taken | {k.lower() for k in components})
+        if not new:
+            continue
+        fixes.setdefault(id(schema), []).append(_replaced(hoisted))
+        fixes.setdefault(id(components), []).append(_added(new))
+        warnings.append(
+            Problem(
+                display,
+                join_pointer(_COMPONENT.rstrip("/"), str(key)),
+                f"openapi-python-client would model the inline object schemas of this nullable schema twice "
+                f'(duplicate models such as "{name}"); they are generated as schemas of their own: '
+                f"{', '.join(new)}",
+                Severity.WARNING,
+            )
+        )
+        return {str(key)}
+    return set()
+
+
+def _hoisted(node: dict[str, Any], key: str, new: dict[str, Any], taken: set[str]) -> dict[str, Any]:
+    """``node`` (a copy) with each inline object schema below it replaced by a reference to a new component."""
+    places: list[tuple[dict[str, Any], str, str]] = [
+        (cast(dict[str, Any], node["properties"]), str(name), f"{key}_{name}")
+        for name in as_mapping(node.get("properties"))
+    ]
+    if isinstance(node.get("additionalProperties"), dict):
+        places.append((node, "additionalProperties", f"{key}_value"))
+    if isinstance(node.get("items"), dict):
+        places.append((node, "items", f"{key}_item"))
+    for owner, field, wanted in places:
+        child = owner[field]
+        if not _inline_object(child):
+            continue
+        new_key, number = wanted, 2
+        while new_key.lower() in taken or str(ClassName(new_key, "field_")).lower() in taken:
+            new_key, number = f"{wanted}{number}", number + 1
+        taken.update({new_key.lower(), str(ClassName(new_key, "field_")).lower()})
+        new[new_key] = _hoisted(cast(dict[str, Any], child), new_key, new, taken)
+        owner[field] = {"$ref": join_pointer("#/components/schemas", new_key)}
+    return node
+
+
+def _inline_object(schema: object) -> bool:
+    fields = as_mapping(schema)
+    if not fields or "$ref" in fields:
+        return False
+    return (
+        fields.get("type") == "object" or "properties" in fields or isinstance(fields.get("additionalProperties"), dict)
+    )
+
+
+def _replaced(content: dict[str, Any]) -> Fix:
+    def change(mended: dict[str, Any]) -> None:
+        mended.clear()
+        mended.update(content)
+
+    return change
+
+
+def _added(schemas: dict[str, Any]) -> Fix:
+    def change(mended: dict[str, Any]) -> None:
+        mended.update(schemas)
+
+    return change

@@ -103,3 +103,38 @@ def test_strict_refuses_a_collision_no_title_resolves(tmp_path: Path, cli: Calla
     assert result.code == 2
     assert "the document cannot be generated as it is" in result.err
     assert not (tmp_path / "out").exists()
+
+
+NULLABLE_WITH_INLINE = {
+    "Cond": {
+        "nullable": True,
+        "type": "object",
+        "properties": {
+            "exclude": {
+                "type": "object",
+                "nullable": True,
+                "additionalProperties": {"type": "object", "properties": {}},
+            }
+        },
+    },
+    "A": {"type": "object", "properties": {"c": {"$ref": "#/components/schemas/Cond"}}},
+    "B": {"type": "object", "properties": {"c": {"$ref": "#/components/schemas/Cond"}}},
+}
+
+
+def test_a_nullable_schemas_inline_objects_become_schemas_of_their_own(
+    tmp_path: Path, cli: Callable[..., Outcome]
+) -> None:
+    """openapi-python-client derives a nullable object's inline objects twice; hoisted, each is modelled once."""
+    result = _generate(tmp_path, cli, _spec(NULLABLE_WITH_INLINE, "A"))
+    assert result.code == 0, result.err
+    assert "duplicate models" not in result.err.replace('duplicate models such as "CondType0Exclude', "")
+    assert (
+        "warning: mini.yaml#/components/schemas/Cond: openapi-python-client would model the inline object schemas "
+        'of this nullable schema twice (duplicate models such as "CondType0ExcludeType0AdditionalProperty"); they '
+        "are generated as schemas of their own: Cond_exclude_value, Cond_exclude"
+    ) in result.err
+    models = _models(tmp_path)
+    assert "class CondType0:" in models
+    assert "class CondExcludeValue:" in models
+    assert "cannot be modelled" not in result.err
