@@ -107,9 +107,9 @@ def distinct_models(
             break
         for pointer, title in list(titles.items())[len(applied) :]:
             applied.append(pointer)
-            node = components[split_pointer(pointer)[-1]]
+            node: object = components[split_pointer(pointer)[-1]]
             if isinstance(node, dict):
-                fixes.setdefault(id(node), []).append(_titled(title))
+                fixes.setdefault(id(cast(object, node)), []).append(_titled(title))
         current = cast(Document, copy_fixed(document, fixes))
         data = parse(current)
     return data, warnings
@@ -174,7 +174,7 @@ def _hoist(
         hoisted = _hoisted(copy.deepcopy(fields), str(key), new, taken | {k.lower() for k in components})
         if not new:
             continue
-        fixes.setdefault(id(schema), []).append(_replaced(hoisted))
+        fixes.setdefault(id(fields), []).append(_replaced(hoisted))
         fixes.setdefault(id(components), []).append(_added(new))
         warnings.append(
             Problem(
