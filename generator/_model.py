@@ -24,10 +24,11 @@ from ._clients import ClientJob
 from ._document import Document, path_shape
 from ._jsonish import as_mapping
 from ._lifecycle import protected_operations
+from ._model_names import distinct_models
 from ._names import class_overrides, module_collisions, rename_parameters, rename_properties
 from ._pointer import join_pointer
 from ._problems import Problem, Severity
-from ._raw_bodies import file_responses, json_overrides, raw_bodies, restore_media_types
+from ._raw_bodies import RawBodies, file_responses, json_overrides, raw_bodies, restore_media_types
 from ._upstream_errors import guarded, parse_errors, problems_from, unreadable
 
 __all__ = ["Model", "build_model"]
@@ -66,12 +67,19 @@ def build_model(document: Document, job: ClientJob, project_dir: Path) -> Model 
 
 
 def _model(document: Document, job: ClientJob, config: Config) -> Model | list[Problem]:
-    raw = raw_bodies(document, config)
-    data = GeneratorData.from_dict(raw.document, config=config)
+    raws: list[RawBodies] = []
+
+    def parse(mended: Document) -> GeneratorData | GeneratorError:
+        raws.append(raw_bodies(mended, config))
+        return GeneratorData.from_dict(raws[-1].document, config=config)
+
+    data, problems = distinct_models(document, parse, job.spec_display)
+    raw = raws[-1]
     if isinstance(data, GeneratorError):
-        return unreadable(job.spec_display, document, raw.document)
-    config, problems = class_overrides(data, config, job.spec_display)
-    if problems:
+        return unreadable(job.spec_display, document, raws[0].document)
+    config, renamed = class_overrides(data, config, job.spec_display)
+    problems += renamed
+    if renamed:
         data = GeneratorData.from_dict(raw.document, config=config)
         if isinstance(data, GeneratorError):
             return problems_from(job.spec_display, [data], document)

@@ -175,8 +175,8 @@ def problems_from(
         header = error.header.strip()
         detail = (error.detail or "").strip()
         duplicate = _DUPLICATE.search(detail)
-        # Two schemas meeting as one class is no part to leave out: which one is "the" model is a guess.
-        lenient = error.level is ErrorLevel.WARNING and not strict and duplicate is None
+        # (Collisions a title can resolve were resolved before, see ._model_names: the rest are left out, listed.)
+        lenient = error.level is ErrorLevel.WARNING and not strict
         severity = Severity.WARNING if lenient else Severity.ERROR
         remedy = ""
         if duplicate is not None:
@@ -186,7 +186,7 @@ def problems_from(
             missing = claimed.setdefault((match["method"], match["path"]), _omitted_codes(document, match, generated))
             pointer, text = _endpoint_problem(document, match, missing, header, detail, error)
             text = _name_references(document, pointer, text, failed)
-            problems.append(Problem(display, pointer, _refused(text, remedy) if duplicate else text, severity))
+            problems.append(Problem(display, pointer, _worded(text, remedy, lenient), severity))
             continue
         pointer = schema["pointer"] if schema is not None else ""
         if schema is None and error.level is ErrorLevel.WARNING:
@@ -197,9 +197,21 @@ def problems_from(
         if schema is not None and error.level is ErrorLevel.WARNING:
             text = _name_references(document, pointer, _schema_text(document, pointer, f"{header} {detail}"), failed)
         else:
-            text = _OBJECT_REPR.sub("…", f"{header} {detail}".strip())
-        problems.append(Problem(display, pointer, _refused(text, remedy) if duplicate else text, severity))
+            # Without a pointer (an inline schema), the removal list is empty: say what is left out instead.
+            text = _OBJECT_REPR.sub("…", _REMOVAL.sub("", f"{header} {detail}").strip())
+            if lenient:
+                text = f"{_sentence(text)}; this model is not generated"
+        problems.append(Problem(display, pointer, _worded(text, remedy, lenient), severity))
     return problems
+
+
+def _worded(text: str, remedy: str, lenient: bool) -> str:
+    """The message, with the remedy of a name collision: the part left out, or (refused) the document."""
+    if not remedy:
+        return text
+    if not lenient:
+        return _refused(text, remedy)
+    return _REMOVAL.sub("", text).rstrip("; ") + remedy
 
 
 def _refused(text: str, remedy: str) -> str:
