@@ -50,19 +50,26 @@ _DUPLICATE_OPERATION_ID = re.compile(
 )
 
 
+def _quoted_names(quoted: str) -> list[object] | None:
+    """The names of the validator's message (the inside of a Python list), or None when it cannot be read."""
+    try:
+        return as_list(ast.literal_eval(f"[{quoted}]"))
+    except (ValueError, SyntaxError):
+        return None
+
+
 def _requiring(document: Document, quoted: str) -> str:
     """The pointer of the first ``required`` list of an ``allOf`` schema that holds every name of ``quoted`` (the
     message's Python list), or ''. The validator reports such a list without a location."""
-    try:
-        names = ast.literal_eval(f"[{quoted}]")
-    except (ValueError, SyntaxError):
+    names = _quoted_names(quoted)
+    if names is None:
         return ""
     for pointer, node, is_key in walk(document):
         if is_key or not isinstance(node, dict):
             continue
         mapping = as_mapping(cast(object, node))
         required = as_list(mapping.get("required"))
-        if "allOf" in mapping and all(name in required for name in as_list(names)):
+        if "allOf" in mapping and all(name in required for name in names):
             return join_pointer(pointer, "required")
     return ""
 
@@ -70,11 +77,10 @@ def _requiring(document: Document, quoted: str) -> str:
 def _in_order(quoted: str, message: str) -> str:
     """The undefined-required message with its names sorted: the validator lists them in set order,
     which changes from run to run (hash randomisation), and a message must read the same every time."""
-    try:
-        names = ast.literal_eval(f"[{quoted}]")
-    except (ValueError, SyntaxError):
+    names = _quoted_names(quoted)
+    if names is None:
         return message
-    return f"Required list has not defined properties: [{', '.join(sorted(map(repr, as_list(names))))}]"
+    return f"Required list has not defined properties: [{', '.join(sorted(map(repr, names)))}]"
 
 
 def _default_holding(document: Document, instance: object) -> str:
