@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from generator.__main__ import main
+from tests.redis_server import RedisServer, running_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
@@ -102,3 +103,24 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
 def snapshot(tree: Path) -> dict[str, bytes]:
     """Every file under ``tree`` with its bytes, by relative path."""
     return {p.relative_to(tree).as_posix(): p.read_bytes() for p in sorted(tree.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def redis_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server for the whole run (tests/redis_server.py); never killed or paused by a test."""
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_server(redis_session: RedisServer) -> RedisServer:
+    """The run's redis-server, emptied for this test."""
+    redis_session.flush()
+    return redis_session
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test alone: kill it, pause it, restart it."""
+    with running_redis(tmp_path) as server:
+        yield server
