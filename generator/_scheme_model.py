@@ -112,6 +112,16 @@ class SchemeSpec:
 
 
 @attrs.frozen
+class ServiceLimitsSpec:
+    """``x-service-limits``: at most ``requests`` calls per ``per`` seconds, counted per customer account."""
+
+    requests: int
+    per: float
+    pointer: str
+    """Where the document declares it (a JSON pointer)."""
+
+
+@attrs.frozen
 class SecurityModel:
     """Every scheme the operations use, the document-wide default and each operation's requirements."""
 
@@ -121,6 +131,8 @@ class SecurityModel:
     """(document path, lowercase method) → effective requirements."""
     warnings: tuple[Problem, ...] = ()
     """What the client will not do as the document says (a requirement it ignores), with where."""
+    service_limits: ServiceLimitsSpec | None = None
+    """The account-wide limit the document declares (``x-service-limits``), which the client paces itself to."""
 
     def requirements(self, path: str, method: str) -> Requirements:
         """The effective requirements of the operation ``method path`` (``()`` when it has none)."""

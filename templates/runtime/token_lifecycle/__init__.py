@@ -17,7 +17,9 @@ One concern per module, in the order they build on each other:
 - ``_login``        the login operation as data (an OAuth2 token request too): its request
 - ``_oauth2``       RFC 6749 specifics: error answers (§5.2), the refresh token held in memory (§6)
 - ``_answer``       a login's answer: screened before it is read, then the token, lifetime, refresh token
+- ``_fail_open``    a shared backend (Redis) that fails: one warning, work without it until it is back
 - ``_stores``       where a token lives between logins (memory, or a file shared by processes)
+- ``_redis_store``  a token shared by a fleet of processes on many hosts, through Redis (loaded lazily)
 - ``_pools``        the httpx clients a generated client built: one per event loop, none across a fork
 - ``_retry``        retries of service-limit answers (503), at the transport layer
 - ``_attempts``     finished logins and the last failure: what waiting callers share, the back-off
@@ -32,6 +34,8 @@ Import from the package, not from its modules: the names below are the public on
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ._answer import LoginResult, read_login_response, resolve_json_pointer
 from ._auth import (
@@ -52,6 +56,7 @@ from ._errors import (
     TokenRejectedError,
     UnreplayableRequestError,
 )
+from ._fail_open import REDIS_TIMEOUT_SECONDS, REMOTE_RECHECK_SECONDS, FailOpen
 from ._fork import after_fork_in_child
 from ._keeper import LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS
 from ._login import LoginCall, login_secrets
@@ -80,6 +85,27 @@ from ._security import SECURITY_EXTENSION, SecurityAuth, SecurityScheme
 from ._state import ADVISORY_REFRESH_SECONDS, MANDATORY_REFRESH_SECONDS, LifecycleStats, TokenState
 from ._stores import FileTokenStore, MemoryTokenStore, StoredToken, TokenStore
 
+if TYPE_CHECKING:  # imported on first use by __getattr__ below: see _LAZY
+    from ._redis_store import RedisTokenStore
+
+#: Public names whose modules load only when first used: the fleet's optional parts (their
+#: libraries, redis and limits, are extras), so that a client that does not use them pays nothing.
+_LAZY = {
+    "RedisTokenStore": "._redis_store",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # once: later lookups are plain attribute reads
+    return value
+
+
 __all__ = [
     "ADVISORY_REFRESH_SECONDS",
     "DEFAULT_ATTEMPTS",
@@ -95,6 +121,8 @@ __all__ = [
     "LOGIN_WAIT_MARGIN_SECONDS",
     "MANDATORY_REFRESH_SECONDS",
     "MAX_REMEMBERED_TOKENS",
+    "REDIS_TIMEOUT_SECONDS",
+    "REMOTE_RECHECK_SECONDS",
     "SECURITY_EXTENSION",
     "STORE_LOCK_POLL_SECONDS",
     "AsyncRetryTransport",
@@ -103,6 +131,7 @@ __all__ = [
     "ClientCredentials",
     "Credentials",
     "CredentialsError",
+    "FailOpen",
     "FileTokenStore",
     "InsecureTransportError",
     "LifecycleStats",
@@ -111,6 +140,7 @@ __all__ = [
     "LoginResult",
     "MemoryTokenStore",
     "MissingCredentialsError",
+    "RedisTokenStore",
     "RetryPolicy",
     "RetryTransport",
     "SecretRedactionFilter",

@@ -26,6 +26,9 @@ from ._fork import renew_after_fork
 
 #: Seconds after a failure during which nobody tries the backend again.
 REMOTE_RECHECK_SECONDS = 5.0
+#: Seconds one Redis command may take (connect, send, answer) before it counts as failed: the most a
+#: call waits on Redis per operation, and only until the first failure of an outage (then none).
+REDIS_TIMEOUT_SECONDS = 0.25
 
 _logger = logging.getLogger(__name__)
 
