@@ -162,6 +162,11 @@ class Activity:
         self._counter = counter
         self._count_attributes = count_attributes or {}
 
+    @property
+    def span(self) -> Span | None:
+        """The OpenTelemetry span, None when telemetry is off."""
+        return self._span
+
     def set(self, key: str, value: AttributeValue) -> None:
         """Set a span attribute (a value that is no secret: see the module docstring)."""
         if self._span is not None:
@@ -261,8 +266,8 @@ class Telemetry:
         if instruments is None:
             return _INERT
         context = None
-        if parent is not None and parent._span is not None:
-            context = instruments.api.set_span_in_context(parent._span)
+        if parent is not None and parent.span is not None:
+            context = instruments.api.set_span_in_context(parent.span)
         span = instruments.tracer.start_span(name, context=context, attributes=attributes)
         return Activity(
             instruments,

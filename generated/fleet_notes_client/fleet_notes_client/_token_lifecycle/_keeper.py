@@ -35,6 +35,7 @@ from ._placement import TokenPlacement
 from ._redaction import SecretRedactionFilter, fingerprint
 from ._state import LifecycleStats, Need, TokenState
 from ._stores import StoredToken, TokenStore
+from ._telemetry import Telemetry, telemetry_or_default
 from ._urls import is_loopback, origin, safe_url
 
 #: How many rejected tokens the lifecycle remembers so that it never takes one back from the store.
@@ -81,7 +82,10 @@ class TokenKeeper:
         login_backoff: float = LOGIN_FAILURE_BACKOFF_SECONDS,
         client: Credentials | None = None,
         static_description: str | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
+        #: Spans and counters of the logins, refreshes and 401s of this token (the flow emits them).
+        self.telemetry = telemetry_or_default(telemetry)
         self._base_url = base_url
         self._origin = origin(base_url)
         # A login may go to another origin (an OAuth2 identity provider): only its answers are trusted.

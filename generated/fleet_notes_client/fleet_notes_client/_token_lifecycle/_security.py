@@ -34,6 +34,7 @@ from ._login import LoginCall
 from ._placement import TokenPlacement
 from ._redaction import install_redaction_filter
 from ._stores import TokenStore
+from ._telemetry import Telemetry
 from ._urls import origin
 from ._values import Value, immutable
 
@@ -163,6 +164,7 @@ class SecurityAuth(httpx.Auth):
         login_wait: float | None = None,
         login_backoff: float = LOGIN_FAILURE_BACKOFF_SECONDS,
         lifecycle: TokenLifecycle | None = None,
+        telemetry: Telemetry | None = None,
     ) -> SecurityAuth:
         """One `TokenLifecycle` per scheme the given credentials can serve (see ``AuthenticatedClient``).
 
@@ -172,7 +174,7 @@ class SecurityAuth(httpx.Auth):
         ``oauth2_client`` authenticates the client of an OAuth2 password grant; ``token_url`` replaces
         the token URL of every OAuth2 login. ``store`` serves the first usable login scheme (in the
         order of ``default``; the others keep their token in memory). ``lifecycle`` replaces the
-        primary scheme's (a lifecycle shared by clients).
+        primary scheme's (a lifecycle shared by clients). ``telemetry`` serves every lifecycle built here.
         """
         tokens = dict(tokens or {})
         unknown = sorted(set(tokens) - set(schemes))
@@ -190,7 +192,9 @@ class SecurityAuth(httpx.Auth):
         store_name = next((name for name in order if name in usable and schemes[name].kind in LOGIN_KINDS), None)
         if lifecycle is not None:
             primary_name = primary_name or next(iter(schemes), None)
-        options = _Options(base_url, clock, logger_name, allow_insecure_http, login_timeout, login_wait, login_backoff)
+        options = _Options(
+            base_url, clock, logger_name, allow_insecure_http, login_timeout, login_wait, login_backoff, telemetry
+        )
         lifecycles: dict[str, TokenLifecycle] = {}
         for name, spec in schemes.items():
             if name == primary_name and lifecycle is not None:
@@ -358,6 +362,7 @@ class _Options:
     login_timeout: float
     login_wait: float | None
     login_backoff: float
+    telemetry: Telemetry | None
 
 
 def _lifecycle(
@@ -402,6 +407,7 @@ def _lifecycle(
         login_timeout=options.login_timeout,
         login_wait=options.login_wait,
         login_backoff=options.login_backoff,
+        telemetry=options.telemetry,
     )
     if secret is not None:
         # The password of HTTP Basic never travels as such, but a log line or a message may quote it.

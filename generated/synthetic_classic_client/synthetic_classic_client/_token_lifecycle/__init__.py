@@ -22,6 +22,7 @@ One concern per module, in the order they build on each other:
 - ``_stores``       where a token lives between logins (memory, or a file shared by processes)
 - ``_redis_store``  a token shared by a fleet of processes on many hosts, through Redis (loaded lazily)
 - ``_pools``        the httpx clients a generated client built: one per event loop, none across a fork
+- ``_telemetry``    OpenTelemetry spans and counters of logins, refreshes, 401s, waits (API loaded lazily)
 - ``_retry``        retries of service-limit answers (503), at the transport layer
 - ``_attempts``     finished logins and the last failure: what waiting callers share, the back-off
 - ``_keeper``       the token of one lifecycle and every decision about it
@@ -85,6 +86,7 @@ from ._retry import (
 from ._security import SECURITY_EXTENSION, SecurityAuth, SecurityScheme
 from ._state import ADVISORY_REFRESH_SECONDS, MANDATORY_REFRESH_SECONDS, LifecycleStats, TokenState
 from ._stores import FileTokenStore, MemoryTokenStore, StoredToken, TokenStore
+from ._telemetry import Telemetry
 
 if TYPE_CHECKING:  # imported on first use by __getattr__ below: see _LAZY
     from ._redis_store import RedisTokenStore
@@ -149,6 +151,7 @@ __all__ = [
     "SecurityScheme",
     "ServiceLimitError",
     "StoredToken",
+    "Telemetry",
     "TokenLifecycle",
     "TokenPlacement",
     "TokenRejectedError",

@@ -31,6 +31,7 @@ from ._placement import TokenPlacement
 from ._redaction import SecretRedactionFilter, install_redaction_filter
 from ._state import ADVISORY_REFRESH_SECONDS, MANDATORY_REFRESH_SECONDS, LifecycleStats
 from ._stores import MemoryTokenStore, TokenStore
+from ._telemetry import Telemetry
 from ._urls import origin, safe_url
 
 if TYPE_CHECKING:
@@ -121,6 +122,9 @@ class TokenLifecycle(httpx.Auth):
     to one full login when it is refused; the refresh token stays in memory (never in the store).
     ``static_description`` names a static token in the `TokenRejectedError` of its rejection (HTTP Basic
     credentials: "the HTTP Basic credentials of 'alice'") instead of its fingerprint.
+
+    ``telemetry`` (a `Telemetry`; default: OpenTelemetry's global providers) gets a span and a count
+    of each login, refresh and recovered 401; a call with a valid token emits nothing.
     """
 
     def __init__(
@@ -147,6 +151,7 @@ class TokenLifecycle(httpx.Auth):
         login_timeout: float = LOGIN_TIMEOUT_SECONDS,
         login_wait: float | None = None,
         login_backoff: float = LOGIN_FAILURE_BACKOFF_SECONDS,
+        telemetry: Telemetry | None = None,
     ) -> None:
         if credentials is not None and login is None:
             raise ValueError("credentials need a login call to be used")
@@ -204,6 +209,7 @@ class TokenLifecycle(httpx.Auth):
             login_backoff=float(login_backoff),
             client=None if client is None else client.as_credentials(),
             static_description=static_description,
+            telemetry=telemetry,
         )
         self._hooks = EventHookGuard(
             keeper=self._keeper,

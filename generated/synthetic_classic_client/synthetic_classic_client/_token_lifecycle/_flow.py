@@ -31,6 +31,7 @@ import httpx
 from ._errors import LoginError
 from ._keeper import TokenKeeper
 from ._state import Need, TokenState
+from ._telemetry import Activity, login_reason
 
 # Plain slotted classes, not dataclasses: building a dataclass at import costs about 0.5 ms apiece.
 
@@ -116,6 +117,19 @@ def auth_steps(keeper: TokenKeeper, request: httpx.Request) -> Steps:
     if response.status_code not in keeper.invalid_on or not keeper.answered_by_service(response):
         return
     yield Read(response)  # return the connection to the pool before waiting on the lock
+    replay = keeper.telemetry.replay(request, response, sent)
+    try:
+        yield from _recover(keeper, request, response, sent, replay)
+    except BaseException as exc:
+        replay.end(exc)
+        raise
+    replay.end()
+
+
+def _recover(
+    keeper: TokenKeeper, request: httpx.Request, response: httpx.Response, sent: str, replay: Activity
+) -> Steps:
+    """Compare-and-invalidate the rejected token ``sent``, log in once (or find the new token), replay once."""
     keeper.on_rejected(request, response, sent)
     seen = keeper.attempts
     if not (yield Hold("flow", blocking=True)):
@@ -124,7 +138,7 @@ def auth_steps(keeper: TokenKeeper, request: httpx.Request) -> Steps:
     if current is None or current.token == sent or need is Need.MANDATORY:
         keeper.check_failure(seen)
         yield Hold("store", blocking=True)
-        current = yield from _refresh(keeper, request, need, current, rejected=sent)
+        current = yield from _refresh(keeper, request, need, current, rejected=sent, within=replay)
         yield RELEASE
     yield RELEASE
     keeper.replay(request, response, current)
@@ -140,18 +154,51 @@ def _refresh(
     current: TokenState | None,
     *,
     rejected: str | None,
+    within: Activity | None = None,
 ) -> Generator[Step, Any, TokenState]:
     """Begin → log in → finish: adopt the store's token, or send the login (or refresh) request and read its answer."""
     outcome = keeper.begin_refresh(request, need, current, rejected=rejected)
     # At most two rounds: a refresh by refresh token, then (when it was refused) one full login.
     while not isinstance(outcome, TokenState):
+        exchange = keeper.telemetry.login(
+            outcome,
+            reason=login_reason(
+                rejected=rejected is not None, has_token=current is not None, advisory=need is Need.ADVISORY
+            ),
+            # What the keeper counts as a proactive refresh: a login while a token is held and not rejected.
+            refresh=current is not None and rejected is None and need is not Need.NOTHING,
+            parent=within,
+        )
         try:
-            response: httpx.Response = yield Send(outcome)
-            keeper.check_login_response(response)  # before reading a byte of it
-            yield Read(response)
-        except GeneratorExit as exit_:
-            # Closed mid-login (a timeout, a reset, a cancelled task): the waiters must not each try again.
-            keeper.login_interrupted(exit_)
+            outcome = yield from _exchange(keeper, outcome, need, current, rejected=rejected, exchange=exchange)
+        except BaseException as exc:
+            exchange.end(exc)
             raise
-        outcome = keeper.finish_login(response, need, current, rejected=rejected)
+        if isinstance(outcome, TokenState):
+            exchange.set_token(outcome.token)
+            exchange.end()
+        else:
+            exchange.end("refresh_refused")  # the refresh token was refused: a full login follows
     return outcome
+
+
+def _exchange(
+    keeper: TokenKeeper,
+    login_request: httpx.Request,
+    need: Need,
+    current: TokenState | None,
+    *,
+    rejected: str | None,
+    exchange: Activity,
+) -> Generator[Step, Any, TokenState | httpx.Request]:
+    """Send one login (or refresh) request, read its answer: the new token, or the full login to send instead."""
+    try:
+        response: httpx.Response = yield Send(login_request)
+        exchange.set("http.response.status_code", response.status_code)
+        keeper.check_login_response(response)  # before reading a byte of it
+        yield Read(response)
+    except GeneratorExit as exit_:
+        # Closed mid-login (a timeout, a reset, a cancelled task): the waiters must not each try again.
+        keeper.login_interrupted(exit_)
+        raise
+    return keeper.finish_login(response, need, current, rejected=rejected)

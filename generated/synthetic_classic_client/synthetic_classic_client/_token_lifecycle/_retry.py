@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from ._errors import ServiceLimitError
+from ._telemetry import Telemetry, telemetry_or_default
 from ._urls import safe_url
 from ._values import Value, immutable
 
@@ -204,7 +205,9 @@ class _Attempts:
 class RetryTransport(httpx.BaseTransport):
     """Wrap a transport to retry service-limit statuses per a `RetryPolicy`, then raise `ServiceLimitError`.
 
-    Requests with a streaming body are never retried: their response is returned as is.
+    Requests with a streaming body are never retried: their response is returned as is. Each wait is
+    a ``bearer_codegen.retry.wait`` span and a ``bearer_codegen.retries`` count of ``telemetry``
+    (default: OpenTelemetry's global providers); a call answered at once emits nothing.
     """
 
     def __init__(
@@ -213,10 +216,12 @@ class RetryTransport(httpx.BaseTransport):
         policy: RetryPolicy | None = None,
         *,
         logger_name: str = DEFAULT_RETRY_LOGGER_NAME,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._transport = transport
         self.policy = policy if policy is not None else RetryPolicy()
         self._logger = logging.getLogger(logger_name)
+        self._telemetry = telemetry_or_default(telemetry)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request``, retrying while the policy allows; return the first non-retryable response."""
@@ -233,7 +238,8 @@ class RetryTransport(httpx.BaseTransport):
             response.close()
             if delay is None:
                 raise attempts.exhausted(response)
-            self.policy.sleep(delay)
+            with self._telemetry.retry_wait(request, response, delay, attempts.attempt):
+                self.policy.sleep(delay)
             response = self._transport.handle_request(request)
 
     def close(self) -> None:
@@ -250,10 +256,12 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         policy: RetryPolicy | None = None,
         *,
         logger_name: str = DEFAULT_RETRY_LOGGER_NAME,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._transport = transport
         self.policy = policy if policy is not None else RetryPolicy()
         self._logger = logging.getLogger(logger_name)
+        self._telemetry = telemetry_or_default(telemetry)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request``, retrying while the policy allows; return the first non-retryable response."""
@@ -269,7 +277,8 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
             await response.aclose()
             if delay is None:
                 raise attempts.exhausted(response)
-            await self.policy.async_sleep(delay)
+            with self._telemetry.retry_wait(request, response, delay, attempts.attempt):
+                await self.policy.async_sleep(delay)
             response = await self._transport.handle_async_request(request)
 
     async def aclose(self) -> None:

@@ -1,0 +1,428 @@
+"""Telemetry: spans and counters of logins, refreshes, recovered 401s and retry waits, never a secret, lazily loaded."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from opentelemetry.context import Context
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
+from token_lifecycle import (
+    ADVISORY_REFRESH_SECONDS,
+    AsyncRetryTransport,
+    LoginError,
+    RetryPolicy,
+    RetryTransport,
+    Telemetry,
+    TokenRejectedError,
+    fingerprint,
+)
+
+from ._support import (
+    BASE_URL,
+    LIFETIME,
+    PASSWORD,
+    FakeClock,
+    FakeService,
+    make_lifecycle,
+    run_script_or_fail,
+    sent_token,
+)
+
+#: Every value the exported telemetry must never hold: the password, a query string's secret.
+QUERY_SECRET = "q-canary-7f3a"
+
+
+class _Started(SpanProcessor):
+    """Remember every span started, to check that each one was ended too."""
+
+    def __init__(self) -> None:
+        self.started: list[Span] = []
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        self.started.append(span)
+
+
+@dataclasses.dataclass
+class Otel:
+    """An SDK pipeline of our own (never the global providers: they can be set once per process)."""
+
+    telemetry: Telemetry
+    exporter: InMemorySpanExporter
+    reader: InMemoryMetricReader
+    started: _Started
+    tracer_provider: TracerProvider
+
+    def spans(self, name: str | None = None) -> list[ReadableSpan]:
+        return [span for span in self.exporter.get_finished_spans() if name is None or span.name == name]
+
+    def points(self, metric: str) -> list[tuple[dict[str, Any], int]]:
+        """The data points (attributes, cumulative value) of counter ``metric``."""
+        data = self.reader.get_metrics_data()
+        found: list[tuple[dict[str, Any], int]] = []
+        for resource in data.resource_metrics if data else ():
+            for scope in resource.scope_metrics:
+                for metric_ in scope.metrics:
+                    if metric_.name == metric:
+                        found += [
+                            (dict(point.attributes or {}), int(point.value))
+                            for point in metric_.data.data_points
+                            if isinstance(point, NumberDataPoint)
+                        ]
+        return found
+
+    def total(self, metric: str) -> int:
+        return sum(value for _, value in self.points(metric))
+
+
+@pytest.fixture
+def otel() -> Iterator[Otel]:
+    exporter = InMemorySpanExporter()
+    started = _Started()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(started)
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader])
+    pipeline = Otel(Telemetry(tracer_provider, meter_provider), exporter, reader, started, tracer_provider)
+    yield pipeline
+    assert all(span.end_time is not None for span in started.started), "a span was started and never ended"
+    meter_provider.shutdown()
+    tracer_provider.shutdown()
+
+
+def _attrs(span: ReadableSpan) -> dict[str, Any]:
+    return dict(span.attributes or {})
+
+
+def test_a_first_login_is_one_login_span_and_count_and_later_calls_emit_nothing(otel: Otel) -> None:
+    """The first login is a span: the login URL without its query (the password is there), the token's fingerprint."""
+    service = FakeService()
+    auth = make_lifecycle(telemetry=otel.telemetry)
+    with httpx.Client(transport=service.transport(), auth=auth) as client:
+        token = sent_token(client.get(f"{BASE_URL}/items"))
+        for _ in range(3):
+            client.get(f"{BASE_URL}/items")
+
+    (span,) = otel.spans()
+    assert span.name == "bearer_codegen.login"
+    assert span.status.status_code is StatusCode.UNSET
+    assert _attrs(span) == {
+        "http.request.method": "GET",
+        "url.full": "https://api.example/v1/login",
+        "server.address": "api.example",
+        "bearer_codegen.login.reason": "no_token",
+        "http.response.status_code": 200,
+        "bearer_codegen.token.fingerprint": fingerprint(token),
+    }
+    assert otel.points("bearer_codegen.logins") == [
+        ({"server.address": "api.example", "bearer_codegen.login.reason": "no_token"}, 1)
+    ]
+    assert otel.total("bearer_codegen.refreshes") == 0
+
+
+def test_the_login_span_is_a_child_of_the_callers_current_span(otel: Otel) -> None:
+    """A login is traced within the application's span of the call that needed it."""
+    service = FakeService()
+    auth = make_lifecycle(telemetry=otel.telemetry)
+    tracer = otel.tracer_provider.get_tracer("tests")
+    with httpx.Client(transport=service.transport(), auth=auth) as client, tracer.start_as_current_span("outer"):
+        client.get(f"{BASE_URL}/items")
+    (login,) = otel.spans("bearer_codegen.login")
+    (outer,) = otel.spans("outer")
+    assert login.parent is not None
+    assert outer.context is not None
+    assert login.parent.span_id == outer.context.span_id
+
+
+def test_a_proactive_refresh_is_a_refresh_span_and_count(otel: Otel) -> None:
+    """A login made inside the advisory window, token still valid, is a refresh (reason advisory, method login)."""
+    clock = FakeClock()
+    service = FakeService()
+    auth = make_lifecycle(clock, telemetry=otel.telemetry)
+    with httpx.Client(transport=service.transport(), auth=auth) as client:
+        client.get(f"{BASE_URL}/items")
+        clock.advance(LIFETIME - ADVISORY_REFRESH_SECONDS + 60)
+        client.get(f"{BASE_URL}/items")
+
+    (refresh,) = otel.spans("bearer_codegen.refresh")
+    assert _attrs(refresh)["bearer_codegen.login.reason"] == "advisory"
+    assert _attrs(refresh)["bearer_codegen.refresh.method"] == "login"
+    assert _attrs(refresh)["bearer_codegen.token.fingerprint"] == fingerprint(service.issued[1])
+    assert otel.points("bearer_codegen.refreshes") == [
+        ({"server.address": "api.example", "bearer_codegen.login.reason": "advisory"}, 1)
+    ]
+    assert otel.total("bearer_codegen.logins") == 1
+    assert auth.stats.proactive_refreshes == 1
+
+
+def _check_recovered_401(otel: Otel, service: FakeService) -> None:
+    (replay,) = otel.spans("bearer_codegen.replay")
+    logins = otel.spans("bearer_codegen.login")
+    assert [_attrs(span)["bearer_codegen.login.reason"] for span in logins] == ["no_token", "rejected"]
+    assert replay.status.status_code is StatusCode.UNSET
+    assert _attrs(replay)["bearer_codegen.token.fingerprint"] == fingerprint(service.issued[0])
+    assert _attrs(replay)["http.response.status_code"] == 401
+    assert _attrs(replay)["url.full"] == f"{BASE_URL}/items"
+    # The login that recovered is traced within the replay.
+    assert logins[1].parent is not None
+    assert replay.context is not None
+    assert logins[1].parent.span_id == replay.context.span_id
+    assert otel.points("bearer_codegen.rejections") == [
+        ({"server.address": "api.example", "http.response.status_code": 401}, 1)
+    ]
+    assert otel.total("bearer_codegen.logins") == 2
+
+
+def test_a_recovered_401_is_a_replay_span_holding_the_new_login(otel: Otel) -> None:
+    """401 → compare-and-invalidate → login → replay: one rejection, a replay span, the login within it."""
+    service = FakeService()
+    auth = make_lifecycle(telemetry=otel.telemetry)
+    with httpx.Client(transport=service.transport(), auth=auth) as client:
+        client.get(f"{BASE_URL}/items")
+        service.revoke_all()
+        assert client.get(f"{BASE_URL}/items?filter={QUERY_SECRET}").status_code == 200
+    _check_recovered_401(otel, service)
+
+
+@pytest.mark.anyio
+async def test_async_a_recovered_401_is_a_replay_span_holding_the_new_login(otel: Otel) -> None:
+    """The async flow traces a recovered 401 the same way."""
+    service = FakeService()
+    auth = make_lifecycle(telemetry=otel.telemetry)
+    async with httpx.AsyncClient(transport=service.async_transport(), auth=auth) as client:
+        await client.get(f"{BASE_URL}/items")
+        service.revoke_all()
+        assert (await client.get(f"{BASE_URL}/items?filter={QUERY_SECRET}")).status_code == 200
+    _check_recovered_401(otel, service)
+
+
+def test_a_rejected_static_token_ends_the_replay_span_in_error(otel: Otel) -> None:
+    """A rejection that cannot be recovered (a static token) is counted and its span says why it failed."""
+    service = FakeService()
+    auth = make_lifecycle(credentials=None, login=None, token="static-token-1", telemetry=otel.telemetry)
+    with httpx.Client(transport=service.transport(), auth=auth) as client, pytest.raises(TokenRejectedError):
+        client.get(f"{BASE_URL}/items")
+    (replay,) = otel.spans()
+    assert replay.name == "bearer_codegen.replay"
+    assert replay.status.status_code is StatusCode.ERROR
+    assert _attrs(replay)["error.type"] == "TokenRejectedError"
+    assert _attrs(replay)["bearer_codegen.token.fingerprint"] == fingerprint("static-token-1")
+    assert otel.total("bearer_codegen.rejections") == 1
+
+
+def test_a_failed_login_ends_its_span_in_error_and_counts_it_with_its_error_type(otel: Otel) -> None:
+    """A refused login: span status ERROR with error.type, counter with error.type, no fingerprint."""
+    service = FakeService()
+    service.login_status = 503
+    auth = make_lifecycle(telemetry=otel.telemetry)
+    with httpx.Client(transport=service.transport(), auth=auth) as client, pytest.raises(LoginError):
+        client.get(f"{BASE_URL}/items")
+    (span,) = otel.spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description == "LoginError"
+    assert _attrs(span)["error.type"] == "LoginError"
+    assert _attrs(span)["http.response.status_code"] == 503
+    assert "bearer_codegen.token.fingerprint" not in _attrs(span)
+    assert otel.points("bearer_codegen.logins") == [
+        ({"server.address": "api.example", "bearer_codegen.login.reason": "no_token", "error.type": "LoginError"}, 1)
+    ]
+
+
+def test_a_login_cut_by_a_transport_error_ends_its_span_with_that_error(otel: Otel) -> None:
+    """The flow closed mid-login (a connection error) still ends the span, naming the cause."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    auth = make_lifecycle(telemetry=otel.telemetry)
+    with httpx.Client(transport=httpx.MockTransport(refuse), auth=auth) as client, pytest.raises(httpx.ConnectError):
+        client.get(f"{BASE_URL}/items")
+    (span,) = otel.spans()
+    assert (span.name, _attrs(span)["error.type"]) == ("bearer_codegen.login", "ConnectError")
+
+
+def _busy_then_ok(request: httpx.Request, answers: list[int]) -> httpx.Response:
+    status = answers.pop(0) if answers else 200
+    return httpx.Response(status, headers={"Retry-After": "2"} if status == 503 else {})
+
+
+def _check_retry_waits(otel: Otel) -> None:
+    waits = otel.spans("bearer_codegen.retry.wait")
+    assert [_attrs(span)["bearer_codegen.retry.attempt"] for span in waits] == [2, 3]
+    assert {_attrs(span)["bearer_codegen.wait.seconds"] for span in waits} == {2.0}
+    assert {_attrs(span)["url.full"] for span in waits} == {f"{BASE_URL}/items"}
+    assert otel.points("bearer_codegen.retries") == [
+        ({"server.address": "api.example", "http.response.status_code": 503}, 2)
+    ]
+
+
+def test_each_retry_wait_is_a_span_and_a_count(otel: Otel) -> None:
+    """The 503 layer's waits are traced with the attempt they precede and the planned seconds."""
+    answers = [503, 503]
+    transport = RetryTransport(
+        httpx.MockTransport(lambda request: _busy_then_ok(request, answers)),
+        RetryPolicy().no_sleep(),
+        telemetry=otel.telemetry,
+    )
+    with httpx.Client(transport=transport) as client:
+        assert client.get(f"{BASE_URL}/items?password={QUERY_SECRET}").status_code == 200
+        client.get(f"{BASE_URL}/items")  # answered at once: nothing more
+    _check_retry_waits(otel)
+
+
+@pytest.mark.anyio
+async def test_async_each_retry_wait_is_a_span_and_a_count(otel: Otel) -> None:
+    """The async 503 layer traces its waits the same way."""
+    answers = [503, 503]
+    transport = AsyncRetryTransport(
+        httpx.MockTransport(lambda request: _busy_then_ok(request, answers)),
+        RetryPolicy().no_sleep(),
+        telemetry=otel.telemetry,
+    )
+    async with httpx.AsyncClient(transport=transport) as client:
+        assert (await client.get(f"{BASE_URL}/items?password={QUERY_SECRET}")).status_code == 200
+    _check_retry_waits(otel)
+
+
+def test_a_rate_limit_wait_is_a_span_and_a_count_failed_when_it_timed_out(otel: Otel) -> None:
+    """The pacing layer's hook: a wait that got its slot, and one that timed out (error.type)."""
+    request = httpx.Request("GET", f"{BASE_URL}/items?password={QUERY_SECRET}")
+    with otel.telemetry.rate_limit_wait(request, 0.5):
+        pass
+    with pytest.raises(TimeoutError), otel.telemetry.rate_limit_wait(request):
+        raise TimeoutError
+    ok, timed_out = otel.spans("bearer_codegen.rate_limit.wait")
+    assert _attrs(ok)["bearer_codegen.wait.seconds"] == 0.5
+    assert _attrs(timed_out)["error.type"] == "TimeoutError"
+    assert sorted(otel.points("bearer_codegen.waits"), key=lambda point: len(point[0])) == [
+        ({"server.address": "api.example"}, 1),
+        ({"server.address": "api.example", "error.type": "TimeoutError"}, 1),
+    ]
+
+
+def test_no_secret_reaches_any_exported_span_or_metric(otel: Otel) -> None:
+    """A full scenario (login by query string, refresh, 401 + replay, retries, a failed login): no canary anywhere."""
+    clock = FakeClock()
+    service = FakeService(issue_prefix="tok-canary-")
+    answers: list[int] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if answers:
+            return _busy_then_ok(request, answers)
+        return service.handle(request)
+
+    auth = make_lifecycle(clock, telemetry=otel.telemetry)
+    transport = RetryTransport(httpx.MockTransport(handle), RetryPolicy().no_sleep(), telemetry=otel.telemetry)
+    with httpx.Client(transport=transport, auth=auth) as client:
+        answers += [503]  # the login itself is retried
+        client.get(f"{BASE_URL}/items?key={QUERY_SECRET}")
+        clock.advance(LIFETIME - ADVISORY_REFRESH_SECONDS + 60)
+        client.get(f"{BASE_URL}/items?key={QUERY_SECRET}")
+        service.revoke_all()
+        answers += [503]
+        client.get(f"{BASE_URL}/items?key={QUERY_SECRET}")
+        auth.invalidate()
+        service.login_status = 500
+        with pytest.raises(LoginError):
+            client.get(f"{BASE_URL}/items?key={QUERY_SECRET}")
+
+    canaries = [PASSWORD, QUERY_SECRET, *service.issued]
+    assert len(service.issued) == 3
+    names = {span.name for span in otel.spans()}
+    assert names >= {
+        "bearer_codegen.login",
+        "bearer_codegen.refresh",
+        "bearer_codegen.replay",
+        "bearer_codegen.retry.wait",
+    }
+    exported: list[str] = []
+    for span in otel.spans():
+        exported += [span.name, str(span.status.description)]
+        exported += [f"{key}={value!r}" for key, value in (span.attributes or {}).items()]
+        for event in span.events:
+            exported += [event.name, *(f"{key}={value!r}" for key, value in (event.attributes or {}).items())]
+    for metric in COUNTER_NAMES:
+        for attributes, _ in otel.points(metric):
+            exported += [f"{key}={value!r}" for key, value in attributes.items()]
+    leaks = [(canary, text) for canary in canaries for text in exported if canary in text]
+    assert leaks == []
+    assert any("tok:" in text for text in exported)  # the fingerprints are there, so the scan saw attributes
+
+
+COUNTER_NAMES = (
+    "bearer_codegen.logins",
+    "bearer_codegen.refreshes",
+    "bearer_codegen.rejections",
+    "bearer_codegen.retries",
+    "bearer_codegen.waits",
+)
+
+
+def test_disabled_telemetry_emits_nothing() -> None:
+    """Telemetry(enabled=False) never starts a span, even with providers given."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    auth = make_lifecycle(telemetry=Telemetry(provider, enabled=False))
+    with httpx.Client(transport=FakeService().transport(), auth=auth) as client:
+        client.get(f"{BASE_URL}/items")
+    assert exporter.get_finished_spans() == ()
+
+
+_NO_OTEL = """
+import importlib.abc, sys
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "opentelemetry" or name.startswith("opentelemetry."):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+
+sys.meta_path.insert(0, Block())
+"""
+
+_SCENARIO = """
+import httpx
+from token_lifecycle import RetryPolicy, RetryTransport
+from tests.unit.lifecycle._support import BASE_URL, FakeService, make_lifecycle
+
+service = FakeService()
+answers = [503]
+def handle(request):
+    if answers:
+        answers.pop()
+        return httpx.Response(503, headers={"Retry-After": "1"})
+    return service.handle(request)
+
+auth = make_lifecycle()
+transport = RetryTransport(httpx.MockTransport(handle), RetryPolicy().no_sleep())
+with httpx.Client(transport=transport, auth=auth) as client:
+    print("before", "opentelemetry" in sys.modules)
+    assert client.get(BASE_URL + "/items").status_code == 200
+    service.revoke_all()
+    assert client.get(BASE_URL + "/items").status_code == 200
+print("after", "opentelemetry" in sys.modules, auth.stats.logins, auth.stats.replays)
+"""
+
+
+def test_without_opentelemetry_installed_everything_works_and_nothing_is_imported() -> None:
+    """No opentelemetry package: logins, a retry and a 401 replay work; the import is tried, never succeeds."""
+    result = run_script_or_fail(_NO_OTEL + _SCENARIO, "the scenario without opentelemetry hung")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["before False", "after False 2 1"]
+
+
+def test_opentelemetry_is_imported_at_the_first_event_not_before() -> None:
+    """Importing the runtime and building a lifecycle and a retry transport import no opentelemetry."""
+    result = run_script_or_fail("import sys\n" + _SCENARIO, "the scenario hung")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["before False", "after True 2 1"]
