@@ -33,7 +33,7 @@ from synthetic_classic_client.api.tests import list_tests
 def answer(request: httpx.Request) -> httpx.Response:
     if request.url.path.endswith("/login"):
         return httpx.Response(200, text="token-1")
-    return httpx.Response(200, json={})
+    return httpx.Response(200, json={"Monitors": []})
 
 client = AuthenticatedClient(
     "https://synthetic.example/publicapi/rest/v1.0",
