@@ -29,6 +29,7 @@ from ._token_lifecycle import (
     RetryTransport,
     SecurityAuth,
     SecurityScheme,
+    Telemetry,
     TokenLifecycle,
     TokenPlacement,
     TokenStore,
@@ -295,6 +296,10 @@ class AuthenticatedClient(Client):
         LoginError instead of logging in again (default LOGIN_FAILURE_BACKOFF_SECONDS).
         ``lifecycle``: a TokenLifecycle to share with another client, for the main scheme.
         ``security``: a SecurityAuth to share with another client (built from the above otherwise).
+        ``telemetry``: a Telemetry, where spans and counters of logins, refreshes, recovered 401s and
+        retry waits go (default: OpenTelemetry's global providers, no-ops unless the application set
+        them; opentelemetry-api, the ``[otel]`` extra, is imported at the first such event). A call
+        with a valid token emits nothing. With ``security`` given, the lifecycles keep its telemetry.
 
     The httpx_args ``cert``, ``http1``, ``http2``, ``limits``, ``trust_env``, ``proxy``,
     ``retries``, ``local_address`` and ``uds`` configure the transport that the retry layer
@@ -315,6 +320,7 @@ class AuthenticatedClient(Client):
         "login_wait",
         "oauth2_client",
         "retry",
+        "telemetry",
         "token",
         "token_store",
         "token_url",
@@ -336,6 +342,7 @@ class AuthenticatedClient(Client):
         allow_insecure_http: bool = False,
         lifecycle: TokenLifecycle | None = None,
         security: SecurityAuth | None = None,
+        telemetry: Telemetry | None = None,
         login_timeout: float = LOGIN_TIMEOUT_SECONDS,
         login_wait: float | None = None,
         login_backoff: float = LOGIN_FAILURE_BACKOFF_SECONDS,
@@ -369,6 +376,7 @@ class AuthenticatedClient(Client):
         self.login_timeout = login_timeout
         self.login_wait = login_wait
         self.login_backoff = login_backoff
+        self.telemetry = telemetry
         self._security = (
             security
             if security is not None
@@ -389,6 +397,7 @@ class AuthenticatedClient(Client):
                 login_wait=login_wait,
                 login_backoff=login_backoff,
                 lifecycle=lifecycle,
+                telemetry=telemetry,
             )
         )
 
@@ -412,6 +421,7 @@ class AuthenticatedClient(Client):
             "login_timeout": self.login_timeout,
             "login_wait": self.login_wait,
             "login_backoff": self.login_backoff,
+            "telemetry": self.telemetry,
             "security": self._security,
         }
 
@@ -440,7 +450,9 @@ class AuthenticatedClient(Client):
             self._client = self._built.built(
                 httpx.Client(
                     auth=self._security,
-                    transport=RetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
+                    transport=RetryTransport(
+                        inner, self.retry, logger_name=RETRY_LOGGER_NAME, telemetry=self.telemetry
+                    ),
                     event_hooks=self._security.event_hooks(options.pop("event_hooks", None)),
                     **options,
                 )
@@ -458,7 +470,9 @@ class AuthenticatedClient(Client):
             self._async_client = self._built.built(
                 httpx.AsyncClient(
                     auth=self._security,
-                    transport=AsyncRetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
+                    transport=AsyncRetryTransport(
+                        inner, self.retry, logger_name=RETRY_LOGGER_NAME, telemetry=self.telemetry
+                    ),
                     event_hooks=self._security.async_event_hooks(options.pop("event_hooks", None)),
                     **options,
                 )

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from opentelemetry.context import Context
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
@@ -25,6 +21,8 @@ from token_lifecycle import (
     TokenRejectedError,
     fingerprint,
 )
+
+from tests.otel_support import Otel, exported_texts, otel_pipeline
 
 from ._support import (
     BASE_URL,
@@ -41,62 +39,10 @@ from ._support import (
 QUERY_SECRET = "q-canary-7f3a"
 
 
-class _Started(SpanProcessor):
-    """Remember every span started, to check that each one was ended too."""
-
-    def __init__(self) -> None:
-        self.started: list[Span] = []
-
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        self.started.append(span)
-
-
-@dataclasses.dataclass
-class Otel:
-    """An SDK pipeline of our own (never the global providers: they can be set once per process)."""
-
-    telemetry: Telemetry
-    exporter: InMemorySpanExporter
-    reader: InMemoryMetricReader
-    started: _Started
-    tracer_provider: TracerProvider
-
-    def spans(self, name: str | None = None) -> list[ReadableSpan]:
-        return [span for span in self.exporter.get_finished_spans() if name is None or span.name == name]
-
-    def points(self, metric: str) -> list[tuple[dict[str, Any], int]]:
-        """The data points (attributes, cumulative value) of counter ``metric``."""
-        data = self.reader.get_metrics_data()
-        found: list[tuple[dict[str, Any], int]] = []
-        for resource in data.resource_metrics if data else ():
-            for scope in resource.scope_metrics:
-                for metric_ in scope.metrics:
-                    if metric_.name == metric:
-                        found += [
-                            (dict(point.attributes or {}), int(point.value))
-                            for point in metric_.data.data_points
-                            if isinstance(point, NumberDataPoint)
-                        ]
-        return found
-
-    def total(self, metric: str) -> int:
-        return sum(value for _, value in self.points(metric))
-
-
 @pytest.fixture
 def otel() -> Iterator[Otel]:
-    exporter = InMemorySpanExporter()
-    started = _Started()
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(started)
-    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
-    reader = InMemoryMetricReader()
-    meter_provider = MeterProvider(metric_readers=[reader])
-    pipeline = Otel(Telemetry(tracer_provider, meter_provider), exporter, reader, started, tracer_provider)
-    yield pipeline
-    assert all(span.end_time is not None for span in started.started), "a span was started and never ended"
-    meter_provider.shutdown()
-    tracer_provider.shutdown()
+    with otel_pipeline() as pipeline:
+        yield pipeline
 
 
 def _attrs(span: ReadableSpan) -> dict[str, Any]:
@@ -293,16 +239,18 @@ async def test_async_each_retry_wait_is_a_span_and_a_count(otel: Otel) -> None:
     _check_retry_waits(otel)
 
 
-def test_a_rate_limit_wait_is_a_span_and_a_count_failed_when_it_timed_out(otel: Otel) -> None:
-    """The pacing layer's hook: a wait that got its slot, and one that timed out (error.type)."""
+def test_a_rate_limit_wait_is_recorded_as_it_ends_failed_when_it_timed_out(otel: Otel) -> None:
+    """The pacing layer's hook: a wait that got its slot, one that timed out (error.type); spans cover the wait."""
     request = httpx.Request("GET", f"{BASE_URL}/items?password={QUERY_SECRET}")
-    with otel.telemetry.rate_limit_wait(request, 0.5):
-        pass
-    with pytest.raises(TimeoutError), otel.telemetry.rate_limit_wait(request):
-        raise TimeoutError
+    otel.telemetry.rate_limit_waited(request, 0.5)
+    otel.telemetry.rate_limit_waited(request, 2.0, TimeoutError())
     ok, timed_out = otel.spans("bearer_codegen.rate_limit.wait")
-    assert _attrs(ok)["bearer_codegen.wait.seconds"] == 0.5
+    assert (_attrs(ok)["bearer_codegen.wait.seconds"], _attrs(timed_out)["bearer_codegen.wait.seconds"]) == (0.5, 2.0)
+    assert ok.end_time is not None
+    assert ok.start_time == ok.end_time - 500_000_000
+    assert "error.type" not in _attrs(ok)
     assert _attrs(timed_out)["error.type"] == "TimeoutError"
+    assert _attrs(timed_out)["url.full"] == f"{BASE_URL}/items"
     assert sorted(otel.points("bearer_codegen.waits"), key=lambda point: len(point[0])) == [
         ({"server.address": "api.example"}, 1),
         ({"server.address": "api.example", "error.type": "TimeoutError"}, 1),
@@ -344,27 +292,10 @@ def test_no_secret_reaches_any_exported_span_or_metric(otel: Otel) -> None:
         "bearer_codegen.replay",
         "bearer_codegen.retry.wait",
     }
-    exported: list[str] = []
-    for span in otel.spans():
-        exported += [span.name, str(span.status.description)]
-        exported += [f"{key}={value!r}" for key, value in (span.attributes or {}).items()]
-        for event in span.events:
-            exported += [event.name, *(f"{key}={value!r}" for key, value in (event.attributes or {}).items())]
-    for metric in COUNTER_NAMES:
-        for attributes, _ in otel.points(metric):
-            exported += [f"{key}={value!r}" for key, value in attributes.items()]
+    exported = exported_texts(otel)
     leaks = [(canary, text) for canary in canaries for text in exported if canary in text]
     assert leaks == []
     assert any("tok:" in text for text in exported)  # the fingerprints are there, so the scan saw attributes
-
-
-COUNTER_NAMES = (
-    "bearer_codegen.logins",
-    "bearer_codegen.refreshes",
-    "bearer_codegen.rejections",
-    "bearer_codegen.retries",
-    "bearer_codegen.waits",
-)
 
 
 def test_disabled_telemetry_emits_nothing() -> None:
@@ -382,8 +313,11 @@ _NO_OTEL = """
 import importlib.abc, sys
 
 class Block(importlib.abc.MetaPathFinder):
+    tried = []
+
     def find_spec(self, name, path=None, target=None):
         if name == "opentelemetry" or name.startswith("opentelemetry."):
+            Block.tried.append(name)
             raise ModuleNotFoundError(f"No module named {name!r}")
         return None
 
@@ -391,6 +325,7 @@ sys.meta_path.insert(0, Block())
 """
 
 _SCENARIO = """
+import sys
 import httpx
 from token_lifecycle import RetryPolicy, RetryTransport
 from tests.unit.lifecycle._support import BASE_URL, FakeService, make_lifecycle
@@ -406,23 +341,49 @@ def handle(request):
 auth = make_lifecycle()
 transport = RetryTransport(httpx.MockTransport(handle), RetryPolicy().no_sleep())
 with httpx.Client(transport=transport, auth=auth) as client:
-    print("before", "opentelemetry" in sys.modules)
     assert client.get(BASE_URL + "/items").status_code == 200
+    {between}
     service.revoke_all()
     assert client.get(BASE_URL + "/items").status_code == 200
-print("after", "opentelemetry" in sys.modules, auth.stats.logins, auth.stats.replays)
+print("imported", "opentelemetry" in sys.modules, auth.stats.logins, auth.stats.replays)
+"""
+
+_SET_GLOBAL_PROVIDER = """
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
 """
 
 
-def test_without_opentelemetry_installed_everything_works_and_nothing_is_imported() -> None:
-    """No opentelemetry package: logins, a retry and a 401 replay work; the import is tried, never succeeds."""
-    result = run_script_or_fail(_NO_OTEL + _SCENARIO, "the scenario without opentelemetry hung")
+def test_without_opentelemetry_installed_everything_works_and_no_import_is_tried() -> None:
+    """No opentelemetry package: logins, a retry and a 401 replay work, and nothing tries to import it."""
+    script = _NO_OTEL + _SCENARIO.replace("{between}", "pass") + "print('tried', Block.tried)"
+    result = run_script_or_fail(script, "the scenario without opentelemetry hung")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:2] == ["before False", "after False 2 1"]
+    assert result.stdout.splitlines() == ["imported False 2 1", "tried []"]
 
 
-def test_opentelemetry_is_imported_at_the_first_event_not_before() -> None:
-    """Importing the runtime and building a lifecycle and a retry transport import no opentelemetry."""
-    result = run_script_or_fail("import sys\n" + _SCENARIO, "the scenario hung")
+def test_the_default_telemetry_imports_nothing_while_the_application_does_not_use_opentelemetry() -> None:
+    """The default (global providers): events of an application that never imported opentelemetry import nothing."""
+    result = run_script_or_fail(_SCENARIO.replace("{between}", "pass"), "the scenario hung")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:2] == ["before False", "after True 2 1"]
+    assert result.stdout.splitlines() == ["imported False 2 1"]
+
+
+def test_the_default_telemetry_follows_a_global_provider_set_later() -> None:
+    """An application that sets its global tracer provider after a first login gets the spans of later events."""
+    between = "exec(" + repr(_SET_GLOBAL_PROVIDER) + ", globals())"
+    script = (
+        _SCENARIO.replace("{between}", between) + "print(sorted(span.name for span in exporter.get_finished_spans()))"
+    )
+    result = run_script_or_fail(script, "the scenario hung")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "imported True 2 1",
+        "['bearer_codegen.login', 'bearer_codegen.replay']",
+    ]

@@ -2,10 +2,13 @@
 """OpenTelemetry spans and counters of the rare events: logins, refreshes, recovered 401s, retry and rate-limit waits.
 
 Only the events that cost a round trip or a wait are traced, so a call with a valid token emits
-nothing and touches nothing here. ``opentelemetry-api`` (never the SDK) is imported at the first
-event of the process, not when the runtime is imported; when it is not installed, every `Telemetry`
-is a no-op for good (decided once per process). With the API but no SDK configured, OpenTelemetry's
-own no-op providers make each event a few attribute writes on a non-recording span.
+nothing and touches nothing here. ``opentelemetry-api`` (never the SDK) is imported at an event, not
+when the runtime is imported, and only when there is somewhere to send it: providers were given, or
+(the default, OpenTelemetry's global providers) the application imported ``opentelemetry`` itself.
+An application that never did so cannot have set a global provider, so a client pays nothing, not
+even the import, until it does. When the API cannot be imported, every `Telemetry` is a no-op for
+good (decided once per process). With the API but no SDK configured, OpenTelemetry's own no-op
+providers make each event a few attribute writes on a non-recording span.
 
 =================================  ========================  ============================================
 span                               counter (unit)            when
@@ -34,7 +37,9 @@ Counters carry only attributes of low cardinality (no URL, no fingerprint).
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -109,6 +114,11 @@ def _load_api() -> _Api | None:
     return _api or None
 
 
+def _imported_by_the_application() -> bool:
+    """Whether something imported the API already: only then can a global provider have been set."""
+    return "opentelemetry.trace" in sys.modules or "opentelemetry.metrics" in sys.modules
+
+
 class _Instruments:
     """A tracer and the counters of one `Telemetry`, built at its first event."""
 
@@ -178,8 +188,11 @@ class Activity:
         if self._span is not None:
             self._span.set_attribute(TOKEN_FINGERPRINT, fingerprint(token))
 
-    def end(self, error: BaseException | str | None = None) -> None:
-        """End the span (an error status and ``error.type`` when ``error``) and add 1 to the counter."""
+    def end(self, error: BaseException | str | None = None, *, end_time: int | None = None) -> None:
+        """End the span (an error status and ``error.type`` when ``error``) and add 1 to the counter.
+
+        ``end_time``: nanoseconds since the epoch (``time.time_ns()``), now when None.
+        """
         instruments = self._instruments
         if instruments is None:
             return
@@ -192,7 +205,7 @@ class Activity:
                 self._span.set_attribute("error.type", error_type)
                 self._span.set_status(instruments.api.Status(instruments.api.StatusCode.ERROR, error_type))
         if self._span is not None:
-            self._span.end()
+            self._span.end(end_time)
         if self._counter is not None:
             self._counter.add(1, attributes)
 
@@ -213,9 +226,11 @@ class Telemetry:
     """Where the runtime's spans and counters go: OpenTelemetry providers, the global ones by default.
 
     ``tracer_provider`` / ``meter_provider``: None means OpenTelemetry's global providers, as set by
-    the application (``opentelemetry.trace.set_tracer_provider``), which are no-ops until it sets them.
-    Nothing is imported before the first event; ``enabled=False`` never imports anything. One object
-    may serve many clients (their lifecycles, retry and pacing transports); it is thread-safe.
+    the application (``opentelemetry.trace.set_tracer_provider``), which are no-ops until it sets them;
+    with both None, events are dropped without importing anything until the application has imported
+    ``opentelemetry`` (see the module docstring). Nothing is imported before the first event;
+    ``enabled=False`` never imports anything. One object may serve many clients (their lifecycles,
+    retry and pacing transports); it is thread-safe.
     """
 
     __slots__ = ("__weakref__", "_enabled", "_instruments", "_lock", "_meter_provider", "_tracer_provider")
@@ -243,6 +258,8 @@ class Telemetry:
             return None
         instruments = self._instruments
         if instruments is None:
+            if self._tracer_provider is None and self._meter_provider is None and not _imported_by_the_application():
+                return None  # nowhere to send it yet: asked again at the next event, which is rare
             api = _load_api()
             if api is None:
                 self._enabled = False  # no API in this process: nothing to try again
@@ -261,6 +278,7 @@ class Telemetry:
         counter: str | None = None,
         count_attributes: dict[str, AttributeValue] | None = None,
         parent: Activity | None = None,
+        start_time: int | None = None,
     ) -> Activity:
         """Start span ``name`` (child of ``parent``'s span, else of the current one); count on `Activity.end`."""
         instruments = self._ready()
@@ -269,7 +287,7 @@ class Telemetry:
         context = None
         if parent is not None and parent.span is not None:
             context = instruments.api.set_span_in_context(parent.span)
-        span = instruments.tracer.start_span(name, context=context, attributes=attributes)
+        span = instruments.tracer.start_span(name, context=context, attributes=attributes, start_time=start_time)
         return Activity(
             instruments,
             span,
@@ -287,7 +305,7 @@ class Telemetry:
 
     def login(self, request: httpx.Request, *, reason: LoginReason, refresh: bool, parent: Activity | None) -> Activity:
         """A login (or refresh, when ``refresh``) request is about to be sent: end the activity with its outcome."""
-        if not self._enabled:
+        if self._ready() is None:
             return _INERT
         by_refresh_token = request.extensions.get(REFRESH_EXTENSION) is True
         refresh = refresh or by_refresh_token
@@ -304,7 +322,7 @@ class Telemetry:
 
     def replay(self, request: httpx.Request, response: httpx.Response, rejected: str) -> Activity:
         """The service rejected the token ``request`` carried: count it; the activity lasts until the replay."""
-        if not self._enabled:
+        if self._ready() is None:
             return _INERT
         status = response.status_code
         self.count("bearer_codegen.rejections", {**_server(request.url), "http.response.status_code": status})
@@ -315,7 +333,7 @@ class Telemetry:
 
     def retry_wait(self, request: httpx.Request, response: httpx.Response, seconds: float, attempt: int) -> Activity:
         """The 503 layer waits ``seconds`` before attempt number ``attempt``: use as a context manager around it."""
-        if not self._enabled:
+        if self._ready() is None:
             return _INERT
         status = response.status_code
         self.count("bearer_codegen.retries", {**_server(request.url), "http.response.status_code": status})
@@ -324,19 +342,25 @@ class Telemetry:
             {**_request(request), "http.response.status_code": status, RETRY_ATTEMPT: attempt, WAIT_SECONDS: seconds},
         )
 
-    def rate_limit_wait(self, request: httpx.Request, seconds: float | None = None) -> Activity:
-        """A call waits for a rate-limit slot (``seconds``: the expected wait, when known): end it when it got one.
+    def rate_limit_waited(
+        self, request: httpx.Request, seconds: float, error: BaseException | str | None = None
+    ) -> None:
+        """A call waited ``seconds`` for a rate-limit slot: record that wait as it ends (a failed one: ``error``).
 
-        End it with the error when the wait timed out (``bearer_codegen.waits`` then carries ``error.type``).
+        Recorded after the fact, the span's start set ``seconds`` back, so that a call that got a slot
+        at once costs nothing: the pacing layer calls this only when it waited, or timed out.
         """
-        if not self._enabled:
-            return _INERT
-        attributes = _request(request)
-        if seconds is not None:
-            attributes[WAIT_SECONDS] = seconds
-        return self.start(
-            RATE_LIMIT_WAIT_SPAN, attributes, counter="bearer_codegen.waits", count_attributes=_server(request.url)
+        if self._ready() is None:
+            return
+        end = time.time_ns()
+        activity = self.start(
+            RATE_LIMIT_WAIT_SPAN,
+            {**_request(request), WAIT_SECONDS: seconds},
+            counter="bearer_codegen.waits",
+            count_attributes=_server(request.url),
+            start_time=end - int(seconds * 1e9),
         )
+        activity.end(error, end_time=end)
 
 
 #: The telemetry of every part not given one: OpenTelemetry's global providers (no-ops unless set).
