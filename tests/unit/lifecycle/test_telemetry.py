@@ -14,16 +14,25 @@ from opentelemetry.trace import StatusCode
 from token_lifecycle import (
     ADVISORY_REFRESH_SECONDS,
     AsyncRetryTransport,
+    ClientCredentials,
+    Credentials,
+    LoginCall,
     LoginError,
     RetryPolicy,
     RetryTransport,
     Telemetry,
+    TokenLifecycle,
+    TokenPlacement,
     TokenRejectedError,
     fingerprint,
 )
 
 from tests.otel_support import Otel, exported_texts, otel_pipeline
 
+from ._oauth_support import API as OAUTH_API
+from ._oauth_support import CLIENT_ID, CLIENT_SECRET, TOKEN_URL, FakeOAuth
+from ._oauth_support import PASSWORD as OAUTH_PASSWORD
+from ._oauth_support import USER as OAUTH_USER
 from ._support import (
     BASE_URL,
     LIFETIME,
@@ -296,6 +305,40 @@ def test_no_secret_reaches_any_exported_span_or_metric(otel: Otel) -> None:
     leaks = [(canary, text) for canary in canaries for text in exported if canary in text]
     assert leaks == []
     assert any("tok:" in text for text in exported)  # the fingerprints are there, so the scan saw attributes
+
+
+def test_a_refused_refresh_token_is_a_failed_refresh_span_then_a_login_without_any_oauth2_secret(otel: Otel) -> None:
+    """RFC 6749 §6: the refresh by refresh token fails (refresh_refused), a full login follows; no secret exported."""
+    oauth, clock = FakeOAuth(expires_in=3600), FakeClock()
+    auth = TokenLifecycle(
+        base_url=OAUTH_API,
+        login=LoginCall.oauth2_password(TOKEN_URL),
+        credentials=Credentials(OAUTH_USER, OAUTH_PASSWORD),
+        client=ClientCredentials(CLIENT_ID, CLIENT_SECRET),
+        placement=TokenPlacement(),
+        lifetime=600.0,
+        clock=clock,
+        telemetry=otel.telemetry,
+    )
+    with httpx.Client(auth=auth, transport=oauth.transport()) as client:
+        client.get(f"{OAUTH_API}/items")
+        clock.advance(3600 - 100)
+        refresh_tokens = sorted(oauth.refresh_tokens)
+        oauth.refresh_tokens.clear()  # revoked
+        assert client.get(f"{OAUTH_API}/items").status_code == 200
+
+    spans = [
+        (span.name, _attrs(span).get("bearer_codegen.refresh.method"), _attrs(span).get("error.type"))
+        for span in otel.spans()
+    ]
+    assert spans == [
+        ("bearer_codegen.login", None, None),
+        ("bearer_codegen.refresh", "refresh_token", "refresh_refused"),
+        ("bearer_codegen.refresh", "login", None),
+    ]
+    assert {_attrs(span)["url.full"] for span in otel.spans()} == {TOKEN_URL}
+    canaries = [OAUTH_PASSWORD, CLIENT_SECRET, *refresh_tokens, *oauth.issued]
+    assert [(canary, text) for canary in canaries for text in exported_texts(otel) if canary in text] == []
 
 
 def test_disabled_telemetry_emits_nothing() -> None:
