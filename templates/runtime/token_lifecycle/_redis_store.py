@@ -1,10 +1,466 @@
-"""A token shared by every process of a fleet, on any number of hosts, through Redis (placeholder: issue 15)."""
+"""A token shared by every process of a fleet, on any number of hosts, through Redis.
+
+`RedisTokenStore` is a `TokenStore` (and an `AsyncTokenStore`, on ``redis.asyncio``). Each lifecycle
+binds it to its subject (``user@base_url``, or the OAuth2 client id), which names two keys:
+
+- ``{namespace}:token:{sha256(subject)[:32]}`` holds the token as JSON (the `FileTokenStore` form:
+  version, token, wall-clock expiry and issue time, subject; never a password), with a Redis TTL that
+  ends with the token;
+- ``...:lock`` is the single flight of logins of the whole fleet: ``SET NX PX lease`` with a random
+  owner, given back by a compare-and-delete script (only its owner deletes it). A holder that dies or
+  hangs loses the lock when the lease runs out; waiters give up earlier anyway (``login_wait``) and
+  log in without it.
+
+A rejected token is compare-and-invalidated (`discard`): deleted only if it is still the stored one,
+so a process that saw a 401 late never deletes the token another process has just obtained.
+
+Expiry travels skew-free: a reader takes the remaining lifetime from Redis's own TTL (``PTTL``), not
+from the writer's wall clock, so hosts whose clocks disagree still agree on when the token expires.
+
+Failing open (`FailOpen`): every Redis command is bounded by ``timeout`` (connect and answer, no retry
+but one reconnect after a dropped connection); an error or a timeout logs one WARNING per outage and
+the store then keeps tokens in this process only (a `MemoryTokenStore` and its lock) until the
+recheck time, when the next operation tries Redis again. Every save also goes to that memory copy,
+so the lifecycles of this process still share a token during an outage. A call therefore waits on
+Redis at most one command's bound per store operation, and only until the outage is noticed.
+
+redis is an optional extra (``[redis]``): it is imported when a store is built, never before.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
+import secrets
+import threading
+import time
+import urllib.parse
+from collections.abc import AsyncGenerator, Generator
+from typing import TYPE_CHECKING, Any
+
+from ._fail_open import REDIS_TIMEOUT_SECONDS, REMOTE_RECHECK_SECONDS, FailOpen
+from ._fork import renew_after_fork
+from ._keeper import LOGIN_TIMEOUT_SECONDS
+from ._stores import MemoryTokenStore, StoredToken, decode_stored_token, encode_stored_token
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import redis
+    import redis.asyncio
+
+#: The prefix of every key: change it to keep two deployments apart on one Redis.
+DEFAULT_NAMESPACE = "bearer-codegen"
+
+#: Seconds the fleet's login lock lives unless given back: one legitimate login (each phase bounded by
+#: `LOGIN_TIMEOUT_SECONDS`: connection, then answer) plus a margin, like the lifecycle's ``login_wait``.
+#: A holder that dies holds the fleet back at most this long.
+DEFAULT_LEASE_SECONDS = 2 * LOGIN_TIMEOUT_SECONDS + 1.0
+
+#: Seconds between two tries of a busy lock when a caller asks for a blocking ``lock()`` itself.
+LOCK_POLL_SECONDS = 0.05
+
+#: Hex characters of sha256(subject) in a key: keys never show a user name, and never collide.
+KEY_HASH_CHARS = 32
+
+#: Only the owner deletes the lock: a holder whose lease ran out must not free its successor's lock.
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+#: Compare-and-invalidate: delete the stored token only if it is still the rejected one (garbage too).
+_DISCARD = """
+local value = redis.call('get', KEYS[1])
+if not value then return 0 end
+local ok, stored = pcall(cjson.decode, value)
+if ok and type(stored) == 'table' and stored['token'] ~= ARGV[1] then return 0 end
+return redis.call('del', KEYS[1])
+"""
+
+_logger = logging.getLogger(__name__)
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for reprs and log lines)."""
+    parts = urllib.parse.urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url
+    user, colon, _ = userinfo.partition(":")
+    # A lone user part is masked too: some write the password there (redis://secret@host).
+    shown = f"{user}:***" if colon else "***"
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{shown}@{host}"))
+
+
+def _key_of(namespace: str, subject: str) -> str:
+    digest = hashlib.sha256(subject.encode("utf-8")).hexdigest()[:KEY_HASH_CHARS]
+    return f"{namespace}:token:{digest}"
+
+
+class _Backend:
+    """What the views of one store share: the Redis clients, their health, the per-loop async clients."""
+
+    def __init__(
+        self,
+        url: str | None,
+        client: redis.Redis | None,
+        async_client: redis.asyncio.Redis | None,
+        *,
+        timeout: float,
+        recheck: float,
+        what: str,
+    ) -> None:
+        import redis.exceptions
+
+        self.url = url
+        self.timeout = timeout
+        self.errors: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError)
+        self.client = client if client is not None else None if url is None else self._sync_from_url(url)
+        self.given_async = async_client
+        self.health = FailOpen(what, recheck=recheck)
+        self._async_clients: dict[asyncio.AbstractEventLoop, redis.asyncio.Redis] = {}
+        self._async_lock = threading.Lock()
+        # A forked child must not talk over its parent's sockets, nor its parent's event loops.
+        renew_after_fork(self, _async_clients=dict, _async_lock=threading.Lock)
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "socket_timeout": self.timeout,
+            "socket_connect_timeout": self.timeout,
+            "health_check_interval": 0,  # no extra PING round trip: a dead connection fails the command
+        }
+
+    def _sync_from_url(self, url: str) -> redis.Redis:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        # One retry on a dropped connection (a restarted server): instant, it reconnects. Never on a
+        # timeout: that would double the bound a call waits on a stalled server.
+        retry = Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,))
+        return redis.Redis.from_url(url, retry=retry, **self._options())
+
+    def async_client(self) -> redis.asyncio.Redis | None:
+        """The async client of the running loop (redis.asyncio clients are bound to one loop)."""
+        if self.given_async is not None or self.url is None:
+            return self.given_async
+        import asyncio
+
+        import redis.asyncio
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        loop = asyncio.get_running_loop()
+        with self._async_lock:
+            client = self._async_clients.get(loop)
+            if client is None:
+                # Forget the clients of closed loops (e.g. one asyncio.run() per test) so none piles up.
+                self._async_clients = {key: value for key, value in self._async_clients.items() if not key.is_closed()}
+                retry = Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,))
+                client = redis.asyncio.Redis.from_url(self.url, retry=retry, **self._options())
+                self._async_clients[loop] = client
+            return client
+
+    async def aclose(self) -> None:
+        """Close the running loop's async client (call before the loop ends, to free its sockets)."""
+        import asyncio
+
+        with self._async_lock:
+            client = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
 
 class RedisTokenStore:
-    """Not built yet."""
+    """Share one token per subject across a fleet through Redis; fail open to memory (module docstring).
 
-    def __init__(self) -> None:
-        raise NotImplementedError("RedisTokenStore is being built (issue 15)")
+    Give ``url`` (``redis://[:password@]host:port/db``, ``rediss://`` for TLS) and the store builds
+    its clients with ``socket_timeout = socket_connect_timeout = timeout``; or give your own ``client``
+    (sync) and ``async_client`` (one event loop only), whose timeouts are then yours to bound. Without
+    an async source (``client`` alone) the async flow calls the sync client, bounded by its timeouts.
+    ``lease`` is the life of the fleet's login lock; ``recheck`` the seconds without Redis after a
+    failure. ``namespace`` prefixes every key.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        client: redis.Redis | None = None,
+        async_client: redis.asyncio.Redis | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
+        timeout: float = REDIS_TIMEOUT_SECONDS,
+        lease: float = DEFAULT_LEASE_SECONDS,
+        recheck: float = REMOTE_RECHECK_SECONDS,
+    ) -> None:
+        if (url is None) == (client is None and async_client is None):
+            raise ValueError("give a Redis url, or a client (and/or an async_client), not both")
+        if not (timeout > 0 and lease > 0 and recheck >= 0):
+            raise ValueError("timeout and lease must be > 0 seconds, recheck >= 0")
+        self._url = url
+        self.namespace = namespace
+        self.lease = float(lease)
+        self._backend = _Backend(url, client, async_client, timeout=timeout, recheck=recheck, what=f"the token store {self!r}")
+        self._bind("")
+
+    def _bind(self, subject: str) -> None:
+        self._subject = subject
+        self.key = _key_of(self.namespace, subject)
+        self.lock_key = f"{self.key}:lock"
+        # This process's copy, used while Redis is down; written through on every save.
+        self._memory = MemoryTokenStore()
+        self._views: dict[str, RedisTokenStore] = {}
+        self._views_lock = threading.Lock()
+        renew_after_fork(self, _views_lock=threading.Lock)
+
+    def bound(self, subject: str) -> RedisTokenStore:
+        """The store of ``subject`` (same Redis, same health): its own key, lock and memory copy."""
+        with self._views_lock:
+            view = self._views.get(subject)
+            if view is None:
+                view = object.__new__(RedisTokenStore)
+                view._url, view.namespace, view.lease, view._backend = (
+                    self._url,
+                    self.namespace,
+                    self.lease,
+                    self._backend,
+                )
+                view._bind(subject)
+                self._views[subject] = view
+            return view
+
+    def __repr__(self) -> str:
+        where = "client" if self._url is None else repr(masked_url(self._url))
+        return f"RedisTokenStore({where}, namespace={self.namespace!r})"
+
+    @property
+    def fell_back(self) -> bool:
+        """Whether Redis is failing right now (the store then keeps tokens in this process only)."""
+        return self._backend.health.down
+
+    def close(self) -> None:
+        """Close the sync client's connections (a store built from a url; a given client is yours)."""
+        if self._url is not None and self._backend.client is not None:
+            self._backend.client.close()
+
+    async def aclose(self) -> None:
+        """Close the running event loop's async client (a store built from a url)."""
+        await self._backend.aclose()
+
+    # -- helpers shared by both sides -------------------------------------------------------------
+
+    def _sync(self) -> redis.Redis | None:
+        """The sync client when Redis may be tried now (else None: memory only)."""
+        backend = self._backend
+        return backend.client if backend.client is not None and backend.health.usable() else None
+
+    def _failed(self, exc: BaseException) -> None:
+        self._backend.health.failed(exc)
+
+    def _worked(self) -> None:
+        self._backend.health.succeeded()
+
+    def _read(self, raw: object, pttl: object) -> tuple[StoredToken | None, bool]:
+        """The token of a GET and PTTL answer (its times on this host's clock), and whether to delete it."""
+        if not isinstance(raw, bytes):
+            return None, False
+        decoded = decode_stored_token(raw)
+        if isinstance(decoded, str):
+            _logger.warning("the token store %r %s; discarded, logging in instead", self, decoded)
+            return None, True
+        if decoded is None or decoded.subject != self._subject:
+            return None, False
+        if not isinstance(pttl, int) or pttl < 0:
+            return decoded, False  # no TTL (written by hand): the wall-clock expiry as stored
+        # Skew-free: the remaining life by Redis's clock, placed on this host's wall clock.
+        expires = time.time() + pttl / 1000
+        obtained = decoded.obtained_at_wall
+        if obtained is not None:
+            obtained = expires - (decoded.expires_at_wall - obtained)
+        return StoredToken(decoded.token, expires, obtained, decoded.subject), False
+
+    def _ttl_ms(self, token: StoredToken) -> int:
+        return int((token.expires_at_wall - time.time()) * 1000)
+
+    # -- TokenStore ------------------------------------------------------------------------------
+
+    def load(self) -> StoredToken | None:
+        """The subject's token from Redis (from this process's copy while Redis is down)."""
+        client = self._sync()
+        if client is None:
+            return self._memory.load()
+        try:
+            with client.pipeline(transaction=False) as pipe:
+                raw, pttl = pipe.get(self.key).pttl(self.key).execute()
+            stored, delete = self._read(raw, pttl)
+            if delete:
+                client.delete(self.key)
+        except self._backend.errors as exc:
+            self._failed(exc)
+            return self._memory.load()
+        self._worked()
+        return stored
+
+    def save(self, token: StoredToken) -> None:
+        """Store ``token`` until it expires (here and in this process's copy)."""
+        self._memory.save(token)
+        client, ttl = self._sync(), self._ttl_ms(token)
+        if client is None or ttl <= 0:
+            return
+        try:
+            client.set(self.key, encode_stored_token(token), px=ttl)
+        except self._backend.errors as exc:
+            self._failed(exc)
+            return
+        self._worked()
+
+    def clear(self) -> None:
+        """Forget the subject's token, whoever stored it."""
+        self._memory.clear()
+        client = self._sync()
+        if client is None:
+            return
+        try:
+            client.delete(self.key)
+        except self._backend.errors as exc:
+            self._failed(exc)
+            return
+        self._worked()
+
+    def discard(self, token: str) -> None:
+        """Forget the stored token only if it is still ``token`` (compare-and-invalidate, one script)."""
+        self._memory.discard(token)
+        client = self._sync()
+        if client is None:
+            return
+        try:
+            client.eval(_DISCARD, 1, self.key, token)
+        except self._backend.errors as exc:
+            self._failed(exc)
+            return
+        self._worked()
+
+    def _try_lock(self, client: redis.Redis, owner: str) -> bool | None:
+        """SET NX PX: True if got, False if busy, None when Redis failed (then the memory lock)."""
+        try:
+            got = client.set(self.lock_key, owner, nx=True, px=int(self.lease * 1000))
+        except self._backend.errors as exc:
+            self._failed(exc)
+            return None
+        self._worked()
+        return bool(got)
+
+    @contextlib.contextmanager
+    def lock(self, *, blocking: bool = True) -> Generator[bool, None, None]:
+        """Hold the fleet's login lock for at most the lease (blocking: wait up to one lease for it)."""
+        owner, deadline = secrets.token_hex(16), time.monotonic() + self.lease
+        while True:
+            client = self._sync()
+            got = None if client is None else self._try_lock(client, owner)
+            if client is None or got is None:
+                with self._memory.lock(blocking=blocking) as held:
+                    yield held
+                return
+            if got:
+                break
+            if not blocking or time.monotonic() >= deadline:
+                yield False
+                return
+            time.sleep(LOCK_POLL_SECONDS)
+        try:
+            yield True
+        finally:
+            try:
+                client.eval(_RELEASE, 1, self.lock_key, owner)
+            except self._backend.errors as exc:
+                self._failed(exc)  # the lease frees it
+
+    # -- AsyncTokenStore -------------------------------------------------------------------------
+
+    def _async(self) -> redis.asyncio.Redis | None:
+        backend = self._backend
+        return backend.async_client() if backend.health.usable() else None
+
+    async def aload(self) -> StoredToken | None:
+        """`load`, awaited on ``redis.asyncio``."""
+        if self._backend.async_client() is None:
+            return self.load()
+        client = self._async()
+        if client is None:
+            return self._memory.load()
+        try:
+            async with client.pipeline(transaction=False) as pipe:
+                raw, pttl = await pipe.get(self.key).pttl(self.key).execute()
+            stored, delete = self._read(raw, pttl)
+            if delete:
+                await client.delete(self.key)
+        except self._backend.errors as exc:
+            self._failed(exc)
+            return self._memory.load()
+        self._worked()
+        return stored
+
+    async def asave(self, token: StoredToken) -> None:
+        """`save`, awaited on ``redis.asyncio``."""
+        if self._backend.async_client() is None:
+            return self.save(token)
+        self._memory.save(token)
+        client, ttl = self._async(), self._ttl_ms(token)
+        if client is None or ttl <= 0:
+            return None
+        try:
+            await client.set(self.key, encode_stored_token(token), px=ttl)
+        except self._backend.errors as exc:
+            return self._failed(exc)
+        return self._worked()
+
+    async def adiscard(self, token: str) -> None:
+        """`discard`, awaited on ``redis.asyncio``."""
+        if self._backend.async_client() is None:
+            return self.discard(token)
+        self._memory.discard(token)
+        client = self._async()
+        if client is None:
+            return None
+        try:
+            await client.eval(_DISCARD, 1, self.key, token)  # type: ignore[misc]  # redis-py types eval as sync|async
+        except self._backend.errors as exc:
+            return self._failed(exc)
+        return self._worked()
+
+    @contextlib.asynccontextmanager
+    async def alock(self, *, blocking: bool = True) -> AsyncGenerator[bool, None]:
+        """`lock` on ``redis.asyncio``; a busy lock is polled with ``asyncio.sleep``, never blocking the loop."""
+        if self._backend.async_client() is None:
+            with self.lock(blocking=False) as held:  # polled by the flow: never blocks the loop
+                yield held
+            return
+        import asyncio
+
+        owner, deadline = secrets.token_hex(16), time.monotonic() + self.lease
+        while True:
+            client = self._async()
+            got: bool | None = None
+            if client is not None:
+                try:
+                    got = bool(await client.set(self.lock_key, owner, nx=True, px=int(self.lease * 1000)))
+                except self._backend.errors as exc:
+                    self._failed(exc)
+                else:
+                    self._worked()
+            if client is None or got is None:
+                with self._memory.lock(blocking=False) as held:
+                    yield held
+                return
+            if got:
+                break
+            if not blocking or time.monotonic() >= deadline:
+                yield False
+                return
+            await asyncio.sleep(LOCK_POLL_SECONDS)
+        try:
+            yield True
+        finally:
+            try:
+                await client.eval(_RELEASE, 1, self.lock_key, owner)  # type: ignore[misc]  # as in adiscard
+            except self._backend.errors as exc:
+                self._failed(exc)
