@@ -6,7 +6,8 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -35,18 +36,31 @@ def raw(redis_server: RedisServer) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def store(redis_server: RedisServer) -> Iterator[RedisTokenStore]:
+def stores() -> Iterator[Callable[..., RedisTokenStore]]:
+    """Build root stores (like ``RedisTokenStore(...)``), closed after the test (no socket left open)."""
+    built: list[RedisTokenStore] = []
+
+    def build(*args: Any, **kwargs: Any) -> RedisTokenStore:
+        built.append(RedisTokenStore(*args, **kwargs))
+        return built[-1]
+
+    yield build
+    for root in built:
+        root.close()
+
+@pytest.fixture
+def store(redis_server: RedisServer, stores: Callable[..., RedisTokenStore]) -> RedisTokenStore:
     """The store of SUBJECT on the run's Redis."""
-    root = RedisTokenStore(redis_server.url)
-    yield root.bound(SUBJECT)
-    root.close()
+    return stores(redis_server.url).bound(SUBJECT)
 
 
-def test_a_saved_token_is_loaded_by_another_store_object(store: RedisTokenStore, redis_server: RedisServer) -> None:
+def test_a_saved_token_is_loaded_by_another_store_object(
+    store: RedisTokenStore, redis_server: RedisServer, stores: Callable[..., RedisTokenStore]
+) -> None:
     """What one process saves, another one (another store object, another connection) loads."""
     saved = token()
     store.save(saved)
-    other = RedisTokenStore(redis_server.url).bound(SUBJECT)
+    other = stores(redis_server.url).bound(SUBJECT)
     loaded = other.load()
     assert loaded is not None
     assert loaded.token == "tok-1"
@@ -54,7 +68,6 @@ def test_a_saved_token_is_loaded_by_another_store_object(store: RedisTokenStore,
     assert loaded.expires_at_wall == pytest.approx(saved.expires_at_wall, abs=2.0)
     assert loaded.obtained_at_wall is not None
     assert loaded.expires_at_wall - loaded.obtained_at_wall == pytest.approx(3600.0, abs=0.01)
-    other.close()
 
 
 def test_the_key_lives_as_long_as_the_token(store: RedisTokenStore, raw: redis.Redis) -> None:
@@ -85,9 +98,9 @@ def _json(stored: StoredToken) -> dict[str, object]:
     }
 
 
-def test_each_subject_has_its_own_key(redis_server: RedisServer, raw: redis.Redis) -> None:
+def test_each_subject_has_its_own_key(redis_server: RedisServer, raw: redis.Redis, stores: Callable[..., RedisTokenStore]) -> None:
     """Two users, or one user on two base URLs, never share a token; the key shows no user name."""
-    root = RedisTokenStore(redis_server.url, namespace="fleet-a")
+    root = stores(redis_server.url, namespace="fleet-a")
     subjects = ["alice@https://a.example/v1", "bob@https://a.example/v1", "alice@https://b.example/v1"]
     for index, subject in enumerate(subjects):
         root.bound(subject).save(token(f"tok-{index}", subject=subject))
@@ -100,7 +113,6 @@ def test_each_subject_has_its_own_key(redis_server: RedisServer, raw: redis.Redi
     assert all(key.startswith("fleet-a:token:") and len(key) == len("fleet-a:token:") + KEY_HASH_CHARS for key in keys)
     assert not any("alice" in key or "bob" in key for key in keys)
     assert root.bound(subjects[0]) is root.bound(subjects[0])
-    root.close()
 
 
 def test_a_value_of_another_subject_is_ignored(store: RedisTokenStore, raw: redis.Redis) -> None:
@@ -110,9 +122,9 @@ def test_a_value_of_another_subject_is_ignored(store: RedisTokenStore, raw: redi
     assert raw.exists(store.key)
 
 
-def test_the_value_holds_no_password(redis_server: RedisServer, raw: redis.Redis) -> None:
+def test_the_value_holds_no_password(redis_server: RedisServer, raw: redis.Redis, stores: Callable[..., RedisTokenStore]) -> None:
     """Through a whole login, Redis only ever sees the token, its times and the subject."""
-    root = RedisTokenStore(redis_server.url)
+    root = stores(redis_server.url)
     service = FakeService()
     with httpx.Client(auth=make_lifecycle(store=root), transport=service.transport()) as client:
         assert client.get(f"{BASE_URL}/items").status_code == 200
@@ -122,7 +134,6 @@ def test_the_value_holds_no_password(redis_server: RedisServer, raw: redis.Redis
     value = raw.get(keys[0]) or b""
     assert PASSWORD.encode() not in value
     assert set(json.loads(value)) == {"version", "token", "expires_at_wall", "obtained_at_wall", "subject"}
-    root.close()
 
 
 @pytest.mark.parametrize(
@@ -149,10 +160,10 @@ def test_garbage_and_other_versions_are_ignored(store: RedisTokenStore, raw: red
     assert store.load() is None
 
 
-def test_the_lock_excludes_other_store_objects(redis_server: RedisServer) -> None:
+def test_the_lock_excludes_other_store_objects(redis_server: RedisServer, stores: Callable[..., RedisTokenStore]) -> None:
     """Only one holder across store objects (processes); it is free again once given back."""
-    first = RedisTokenStore(redis_server.url).bound(SUBJECT)
-    second = RedisTokenStore(redis_server.url).bound(SUBJECT)
+    first = stores(redis_server.url).bound(SUBJECT)
+    second = stores(redis_server.url).bound(SUBJECT)
     with first.lock(blocking=False) as held:
         assert held
         with second.lock(blocking=False) as other:
@@ -163,10 +174,10 @@ def test_the_lock_excludes_other_store_objects(redis_server: RedisServer) -> Non
         assert held
 
 
-def test_first_release_after_expiry_keeps_the_successor(redis_server: RedisServer, raw: redis.Redis) -> None:
+def test_first_release_after_expiry_keeps_the_successor(redis_server: RedisServer, raw: redis.Redis, stores: Callable[..., RedisTokenStore]) -> None:
     """Owner-only release: a holder that outlived its lease does not delete the lock someone else took."""
-    first = RedisTokenStore(redis_server.url, lease=0.2).bound(SUBJECT)
-    second = RedisTokenStore(redis_server.url, lease=30.0).bound(SUBJECT)
+    first = stores(redis_server.url, lease=0.2).bound(SUBJECT)
+    second = stores(redis_server.url, lease=30.0).bound(SUBJECT)
     holding = first.lock(blocking=False)
     assert holding.__enter__()
     time.sleep(0.4)  # a real lease expiry
@@ -200,9 +211,9 @@ def test_the_repr_masks_the_password() -> None:
     assert masked_url("redis://h:1/0") == "redis://h:1/0"
 
 
-def test_redis_killed_fails_open_with_one_warning(own_redis: RedisServer, caplog: pytest.LogCaptureFixture) -> None:
+def test_redis_killed_fails_open_with_one_warning(own_redis: RedisServer, caplog: pytest.LogCaptureFixture, stores: Callable[..., RedisTokenStore]) -> None:
     """Redis gone: one WARNING, every call works from this process's memory, Redis used again once back."""
-    store = RedisTokenStore(own_redis.url, recheck=0.0).bound(SUBJECT)
+    store = stores(own_redis.url, recheck=0.0).bound(SUBJECT)
     store.save(token("tok-1"))
     own_redis.kill()
     with caplog.at_level(logging.WARNING):
@@ -221,14 +232,14 @@ def test_redis_killed_fails_open_with_one_warning(own_redis: RedisServer, caplog
     assert store.load() is None  # Redis again (recheck=0): the empty one
     assert not store.fell_back
     store.save(token("tok-3"))
-    other = RedisTokenStore(own_redis.url).bound(SUBJECT).load()
+    other = stores(own_redis.url).bound(SUBJECT).load()
     assert other is not None
     assert other.token == "tok-3"
 
 
-def test_no_tries_before_the_recheck(own_redis: RedisServer) -> None:
+def test_no_tries_before_the_recheck(own_redis: RedisServer, stores: Callable[..., RedisTokenStore]) -> None:
     """After a failure the store does not touch Redis until the recheck time, even if it is back."""
-    store = RedisTokenStore(own_redis.url, recheck=3600.0).bound(SUBJECT)
+    store = stores(own_redis.url, recheck=3600.0).bound(SUBJECT)
     own_redis.kill()
     store.save(token("tok-1"))
     own_redis.restart()
@@ -237,9 +248,9 @@ def test_no_tries_before_the_recheck(own_redis: RedisServer) -> None:
     assert loaded.token == "tok-1"  # memory: Redis (empty now) was not asked
 
 
-def test_a_paused_redis_costs_each_operation_one_timeout(own_redis: RedisServer, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_paused_redis_costs_each_operation_one_timeout(own_redis: RedisServer, caplog: pytest.LogCaptureFixture, stores: Callable[..., RedisTokenStore]) -> None:
     """A stalled Redis (SIGSTOP) fails the operation at the command timeout: fall back, one warning."""
-    store = RedisTokenStore(own_redis.url, timeout=0.2).bound(SUBJECT)
+    store = stores(own_redis.url, timeout=0.2).bound(SUBJECT)
     store.save(token("tok-1"))
     with own_redis.paused(), caplog.at_level(logging.WARNING):
         loaded = store.load()  # times out after 0.2 s, then memory
