@@ -35,18 +35,16 @@ import logging
 import secrets
 import threading
 import time
-import urllib.parse
 from collections.abc import AsyncGenerator, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
-from ._fail_open import REDIS_TIMEOUT_SECONDS, REMOTE_RECHECK_SECONDS, FailOpen
+from ._fail_open import REDIS_TIMEOUT_SECONDS, REMOTE_RECHECK_SECONDS
 from ._fork import renew_after_fork
 from ._keeper import LOGIN_TIMEOUT_SECONDS
+from ._redis_backend import AsyncCommands, Commands, RedisBackend, masked_url
 from ._stores import MemoryTokenStore, StoredToken, decode_stored_token, encode_stored_token
 
 if TYPE_CHECKING:
-    import asyncio
-
     import redis
     import redis.asyncio
 
@@ -64,6 +62,9 @@ LOCK_POLL_SECONDS = 0.05
 #: Hex characters of sha256(subject) in a key: keys never show a user name, and never collide.
 KEY_HASH_CHARS = 32
 
+#: The token and its remaining life by Redis's clock, in one round trip.
+_LOAD = "return {redis.call('get', KEYS[1]), redis.call('pttl', KEYS[1])}"
+
 #: Only the owner deletes the lock: a holder whose lease ran out must not free its successor's lock.
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
@@ -79,95 +80,9 @@ return redis.call('del', KEYS[1])
 _logger = logging.getLogger(__name__)
 
 
-def masked_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (for reprs and log lines)."""
-    parts = urllib.parse.urlsplit(url)
-    userinfo, at, host = parts.netloc.rpartition("@")
-    if not at:
-        return url
-    user, colon, _ = userinfo.partition(":")
-    # A lone user part is masked too: some write the password there (redis://secret@host).
-    shown = f"{user}:***" if colon else "***"
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{shown}@{host}"))
-
-
 def _key_of(namespace: str, subject: str) -> str:
     digest = hashlib.sha256(subject.encode("utf-8")).hexdigest()[:KEY_HASH_CHARS]
     return f"{namespace}:token:{digest}"
-
-
-class _Backend:
-    """What the views of one store share: the Redis clients, their health, the per-loop async clients."""
-
-    def __init__(
-        self,
-        url: str | None,
-        client: redis.Redis | None,
-        async_client: redis.asyncio.Redis | None,
-        *,
-        timeout: float,
-        recheck: float,
-        what: str,
-    ) -> None:
-        import redis.exceptions
-
-        self.url = url
-        self.timeout = timeout
-        self.errors: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError)
-        self.client = client if client is not None else None if url is None else self._sync_from_url(url)
-        self.given_async = async_client
-        self.health = FailOpen(what, recheck=recheck)
-        self._async_clients: dict[asyncio.AbstractEventLoop, redis.asyncio.Redis] = {}
-        self._async_lock = threading.Lock()
-        # A forked child must not talk over its parent's sockets, nor its parent's event loops.
-        renew_after_fork(self, _async_clients=dict, _async_lock=threading.Lock)
-
-    def _options(self) -> dict[str, Any]:
-        return {
-            "socket_timeout": self.timeout,
-            "socket_connect_timeout": self.timeout,
-            "health_check_interval": 0,  # no extra PING round trip: a dead connection fails the command
-        }
-
-    def _sync_from_url(self, url: str) -> redis.Redis:
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
-        # One retry on a dropped connection (a restarted server): instant, it reconnects. Never on a
-        # timeout: that would double the bound a call waits on a stalled server.
-        retry = Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,))
-        return redis.Redis.from_url(url, retry=retry, **self._options())
-
-    def async_client(self) -> redis.asyncio.Redis | None:
-        """The async client of the running loop (redis.asyncio clients are bound to one loop)."""
-        if self.given_async is not None or self.url is None:
-            return self.given_async
-        import asyncio
-
-        import redis.asyncio
-        from redis.asyncio.retry import Retry
-        from redis.backoff import NoBackoff
-
-        loop = asyncio.get_running_loop()
-        with self._async_lock:
-            client = self._async_clients.get(loop)
-            if client is None:
-                # Forget the clients of closed loops (e.g. one asyncio.run() per test) so none piles up.
-                self._async_clients = {key: value for key, value in self._async_clients.items() if not key.is_closed()}
-                retry = Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,))
-                client = redis.asyncio.Redis.from_url(self.url, retry=retry, **self._options())
-                self._async_clients[loop] = client
-            return client
-
-    async def aclose(self) -> None:
-        """Close the running loop's async client (call before the loop ends, to free its sockets)."""
-        import asyncio
-
-        with self._async_lock:
-            client = self._async_clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
 
 
 class RedisTokenStore:
@@ -199,7 +114,8 @@ class RedisTokenStore:
         self._url = url
         self.namespace = namespace
         self.lease = float(lease)
-        self._backend = _Backend(url, client, async_client, timeout=timeout, recheck=recheck, what=f"the token store {self!r}")
+        what = f"the token store {self!r}"
+        self._backend = RedisBackend(url, client, async_client, timeout=timeout, recheck=recheck, what=what)
         self._bind("")
 
     def _bind(self, subject: str) -> None:
@@ -239,8 +155,7 @@ class RedisTokenStore:
 
     def close(self) -> None:
         """Close the sync client's connections (a store built from a url; a given client is yours)."""
-        if self._url is not None and self._backend.client is not None:
-            self._backend.client.close()
+        self._backend.close()
 
     async def aclose(self) -> None:
         """Close the running event loop's async client (a store built from a url)."""
@@ -248,7 +163,7 @@ class RedisTokenStore:
 
     # -- helpers shared by both sides -------------------------------------------------------------
 
-    def _sync(self) -> redis.Redis | None:
+    def _sync(self) -> Commands | None:
         """The sync client when Redis may be tried now (else None: memory only)."""
         backend = self._backend
         return backend.client if backend.client is not None and backend.health.usable() else None
@@ -259,8 +174,10 @@ class RedisTokenStore:
     def _worked(self) -> None:
         self._backend.health.succeeded()
 
-    def _read(self, raw: object, pttl: object) -> tuple[StoredToken | None, bool]:
-        """The token of a GET and PTTL answer (its times on this host's clock), and whether to delete it."""
+    def _read(self, answer: object) -> tuple[StoredToken | None, bool]:
+        """The token of a `_LOAD` answer (its times on this host's clock), and whether to delete it."""
+        reply = cast("list[object]", answer) if isinstance(answer, list) else []
+        raw, pttl = (reply[0], reply[1]) if len(reply) == 2 else (None, None)
         if not isinstance(raw, bytes):
             return None, False
         decoded = decode_stored_token(raw)
@@ -289,9 +206,7 @@ class RedisTokenStore:
         if client is None:
             return self._memory.load()
         try:
-            with client.pipeline(transaction=False) as pipe:
-                raw, pttl = pipe.get(self.key).pttl(self.key).execute()
-            stored, delete = self._read(raw, pttl)
+            stored, delete = self._read(client.eval(_LOAD, 1, self.key))
             if delete:
                 client.delete(self.key)
         except self._backend.errors as exc:
@@ -339,7 +254,7 @@ class RedisTokenStore:
             return
         self._worked()
 
-    def _try_lock(self, client: redis.Redis, owner: str) -> bool | None:
+    def _try_lock(self, client: Commands, owner: str) -> bool | None:
         """SET NX PX: True if got, False if busy, None when Redis failed (then the memory lock)."""
         try:
             got = client.set(self.lock_key, owner, nx=True, px=int(self.lease * 1000))
@@ -376,7 +291,7 @@ class RedisTokenStore:
 
     # -- AsyncTokenStore -------------------------------------------------------------------------
 
-    def _async(self) -> redis.asyncio.Redis | None:
+    def _async(self) -> AsyncCommands | None:
         backend = self._backend
         return backend.async_client() if backend.health.usable() else None
 
@@ -388,9 +303,7 @@ class RedisTokenStore:
         if client is None:
             return self._memory.load()
         try:
-            async with client.pipeline(transaction=False) as pipe:
-                raw, pttl = await pipe.get(self.key).pttl(self.key).execute()
-            stored, delete = self._read(raw, pttl)
+            stored, delete = self._read(await client.eval(_LOAD, 1, self.key))
             if delete:
                 await client.delete(self.key)
         except self._backend.errors as exc:
@@ -422,7 +335,7 @@ class RedisTokenStore:
         if client is None:
             return None
         try:
-            await client.eval(_DISCARD, 1, self.key, token)  # type: ignore[misc]  # redis-py types eval as sync|async
+            await client.eval(_DISCARD, 1, self.key, token)
         except self._backend.errors as exc:
             return self._failed(exc)
         return self._worked()
@@ -461,6 +374,6 @@ class RedisTokenStore:
             yield True
         finally:
             try:
-                await client.eval(_RELEASE, 1, self.lock_key, owner)  # type: ignore[misc]  # as in adiscard
+                await client.eval(_RELEASE, 1, self.lock_key, owner)
             except self._backend.errors as exc:
                 self._failed(exc)

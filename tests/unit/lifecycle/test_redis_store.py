@@ -48,6 +48,7 @@ def stores() -> Iterator[Callable[..., RedisTokenStore]]:
     for root in built:
         root.close()
 
+
 @pytest.fixture
 def store(redis_server: RedisServer, stores: Callable[..., RedisTokenStore]) -> RedisTokenStore:
     """The store of SUBJECT on the run's Redis."""
@@ -98,7 +99,9 @@ def _json(stored: StoredToken) -> dict[str, object]:
     }
 
 
-def test_each_subject_has_its_own_key(redis_server: RedisServer, raw: redis.Redis, stores: Callable[..., RedisTokenStore]) -> None:
+def test_each_subject_has_its_own_key(
+    redis_server: RedisServer, raw: redis.Redis, stores: Callable[..., RedisTokenStore]
+) -> None:
     """Two users, or one user on two base URLs, never share a token; the key shows no user name."""
     root = stores(redis_server.url, namespace="fleet-a")
     subjects = ["alice@https://a.example/v1", "bob@https://a.example/v1", "alice@https://b.example/v1"]
@@ -122,7 +125,9 @@ def test_a_value_of_another_subject_is_ignored(store: RedisTokenStore, raw: redi
     assert raw.exists(store.key)
 
 
-def test_the_value_holds_no_password(redis_server: RedisServer, raw: redis.Redis, stores: Callable[..., RedisTokenStore]) -> None:
+def test_the_value_holds_no_password(
+    redis_server: RedisServer, raw: redis.Redis, stores: Callable[..., RedisTokenStore]
+) -> None:
     """Through a whole login, Redis only ever sees the token, its times and the subject."""
     root = stores(redis_server.url)
     service = FakeService()
@@ -160,7 +165,9 @@ def test_garbage_and_other_versions_are_ignored(store: RedisTokenStore, raw: red
     assert store.load() is None
 
 
-def test_the_lock_excludes_other_store_objects(redis_server: RedisServer, stores: Callable[..., RedisTokenStore]) -> None:
+def test_the_lock_excludes_other_store_objects(
+    redis_server: RedisServer, stores: Callable[..., RedisTokenStore]
+) -> None:
     """Only one holder across store objects (processes); it is free again once given back."""
     first = stores(redis_server.url).bound(SUBJECT)
     second = stores(redis_server.url).bound(SUBJECT)
@@ -174,7 +181,9 @@ def test_the_lock_excludes_other_store_objects(redis_server: RedisServer, stores
         assert held
 
 
-def test_first_release_after_expiry_keeps_the_successor(redis_server: RedisServer, raw: redis.Redis, stores: Callable[..., RedisTokenStore]) -> None:
+def test_first_release_after_expiry_keeps_the_successor(
+    redis_server: RedisServer, raw: redis.Redis, stores: Callable[..., RedisTokenStore]
+) -> None:
     """Owner-only release: a holder that outlived its lease does not delete the lock someone else took."""
     first = stores(redis_server.url, lease=0.2).bound(SUBJECT)
     second = stores(redis_server.url, lease=30.0).bound(SUBJECT)
@@ -211,7 +220,9 @@ def test_the_repr_masks_the_password() -> None:
     assert masked_url("redis://h:1/0") == "redis://h:1/0"
 
 
-def test_redis_killed_fails_open_with_one_warning(own_redis: RedisServer, caplog: pytest.LogCaptureFixture, stores: Callable[..., RedisTokenStore]) -> None:
+def test_redis_killed_fails_open_with_one_warning(
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture, stores: Callable[..., RedisTokenStore]
+) -> None:
     """Redis gone: one WARNING, every call works from this process's memory, Redis used again once back."""
     store = stores(own_redis.url, recheck=0.0).bound(SUBJECT)
     store.save(token("tok-1"))
@@ -248,7 +259,9 @@ def test_no_tries_before_the_recheck(own_redis: RedisServer, stores: Callable[..
     assert loaded.token == "tok-1"  # memory: Redis (empty now) was not asked
 
 
-def test_a_paused_redis_costs_each_operation_one_timeout(own_redis: RedisServer, caplog: pytest.LogCaptureFixture, stores: Callable[..., RedisTokenStore]) -> None:
+def test_a_paused_redis_costs_each_operation_one_timeout(
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture, stores: Callable[..., RedisTokenStore]
+) -> None:
     """A stalled Redis (SIGSTOP) fails the operation at the command timeout: fall back, one warning."""
     store = stores(own_redis.url, timeout=0.2).bound(SUBJECT)
     store.save(token("tok-1"))
