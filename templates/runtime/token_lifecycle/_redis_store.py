@@ -133,7 +133,7 @@ class RedisTokenStore:
         with self._views_lock:
             view = self._views.get(subject)
             if view is None:
-                view = object.__new__(RedisTokenStore)
+                view = object.__new__(type(self))  # a subclass's views are of that subclass
                 view._url, view.namespace, view.lease, view._backend = (
                     self._url,
                     self.namespace,

@@ -1,0 +1,168 @@
+"""RedisTokenStore's async side on redis.asyncio, and lifecycles sharing one login through it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from token_lifecycle import RedisTokenStore, StoredToken
+
+from tests.redis_server import RedisServer
+
+from ._support import BASE_URL, USERNAME, FakeService, make_lifecycle, sent_token
+from .test_redis_store import SUBJECT, Raw, down, token
+
+ITEMS = f"{BASE_URL}/items"
+
+
+@pytest.fixture
+def stores() -> Iterator[Callable[..., RedisTokenStore]]:
+    """Build root stores, closed after the test (their sync clients: async ones are closed by the tests)."""
+    built: list[RedisTokenStore] = []
+
+    def build(*args: Any, **kwargs: Any) -> RedisTokenStore:
+        built.append(RedisTokenStore(*args, **kwargs))
+        return built[-1]
+
+    yield build
+    for root in built:
+        root.close()
+
+
+class SyncCallsForbidden(RedisTokenStore):
+    """A RedisTokenStore whose sync I/O fails the test: the async flow must await the async side."""
+
+    def load(self) -> StoredToken | None:
+        raise AssertionError("sync load() on the event loop")
+
+    def save(self, token: StoredToken) -> None:
+        raise AssertionError("sync save() on the event loop")
+
+    def discard(self, token: str) -> None:
+        raise AssertionError("sync discard() on the event loop")
+
+
+@pytest.mark.anyio
+async def test_async_save_load_discard_and_lock(
+    redis_server: RedisServer, stores: Callable[..., RedisTokenStore]
+) -> None:
+    """The async side reads what the sync side wrote, compare-and-invalidates, and excludes other holders."""
+    store = stores(redis_server.url).bound(SUBJECT)
+    other = stores(redis_server.url).bound(SUBJECT)
+    try:
+        store.save(token("tok-1"))
+        loaded = await other.aload()
+        assert loaded is not None
+        assert loaded.token == "tok-1"
+        await other.asave(token("tok-2"))
+        await store.adiscard("tok-1")  # a late 401 on the old token
+        again = store.load()
+        assert again is not None
+        assert again.token == "tok-2"
+        async with store.alock(blocking=False) as held:
+            assert held
+            async with other.alock(blocking=False) as busy:
+                assert not busy
+            with other.lock(blocking=False) as busy_sync:
+                assert not busy_sync
+        async with other.alock(blocking=False) as free:
+            assert free
+        await other.adiscard("tok-2")
+        assert await store.aload() is None
+    finally:
+        await store.aclose()
+        await other.aclose()
+
+
+@pytest.mark.anyio
+async def test_async_side_fails_open(
+    own_redis: RedisServer, stores: Callable[..., RedisTokenStore], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis killed under the async side: one warning, the memory copy serves, the lock is the memory one."""
+    store = stores(own_redis.url).bound(SUBJECT)
+    try:
+        await store.asave(token("tok-1"))
+        own_redis.kill()
+        with caplog.at_level(logging.WARNING):
+            loaded = await store.aload()
+            async with store.alock(blocking=False) as held:
+                assert held
+            await store.asave(token("tok-2"))
+            again = await store.aload()
+    finally:
+        await store.aclose()
+    assert loaded is not None
+    assert loaded.token == "tok-1"
+    assert again is not None
+    assert again.token == "tok-2"
+    assert down(store)
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+
+
+def test_two_lifecycles_on_one_redis_log_in_once(
+    redis_server: RedisServer, stores: Callable[..., RedisTokenStore]
+) -> None:
+    """Two lifecycles (two processes' worth) with their own store objects: the second adopts the first's token."""
+    service = FakeService()
+    first = make_lifecycle(store=stores(redis_server.url))
+    second = make_lifecycle(store=stores(redis_server.url))
+    with (
+        httpx.Client(auth=first, transport=service.transport()) as one,
+        httpx.Client(auth=second, transport=service.transport()) as two,
+    ):
+        assert sent_token(one.get(ITEMS)) == "tok-1"
+        assert sent_token(two.get(ITEMS)) == "tok-1"
+    assert service.logins == 1
+    assert second.stats.store_hits == 1
+
+
+def test_a_rejected_token_is_discarded_only_if_still_stored(
+    redis_server: RedisServer, stores: Callable[..., RedisTokenStore]
+) -> None:
+    """After a 401 one lifecycle logs in and replaces the token; the other's late 401 adopts it, not a login."""
+    service = FakeService()
+    first = make_lifecycle(store=stores(redis_server.url))
+    second = make_lifecycle(store=stores(redis_server.url))
+    with (
+        httpx.Client(auth=first, transport=service.transport()) as one,
+        httpx.Client(auth=second, transport=service.transport()) as two,
+    ):
+        one.get(ITEMS)
+        two.get(ITEMS)
+        service.revoke_all()
+        assert sent_token(one.get(ITEMS)) == "tok-2"  # 401, login, replay
+        assert sent_token(two.get(ITEMS)) == "tok-2"  # 401 on tok-1: tok-2 is stored, adopted
+    assert service.logins == 2
+    raw = Raw(redis_server.url)
+    try:
+        assert len(raw.keys()) == 1
+    finally:
+        raw.close()
+
+
+@pytest.mark.anyio
+async def test_the_async_flow_awaits_the_async_store(redis_server: RedisServer) -> None:
+    """Async clients sharing a RedisTokenStore log in once, and never call its blocking sync I/O."""
+    service = FakeService()
+    root = SyncCallsForbidden(redis_server.url)
+    lifecycles = [make_lifecycle(store=root) for _ in range(2)]
+    try:
+        clients = [httpx.AsyncClient(auth=auth, transport=service.async_transport()) for auth in lifecycles]
+        responses = await asyncio.gather(*(client.get(ITEMS) for client in clients for _ in range(3)))
+        for client in clients:
+            await client.aclose()
+        assert {sent_token(response) for response in responses} == {"tok-1"}
+        assert service.logins == 1
+        service.revoke_all()
+        async with httpx.AsyncClient(auth=lifecycles[0], transport=service.async_transport()) as client:
+            assert sent_token(await client.get(ITEMS)) == "tok-2"
+        stored = await root.bound(f"{USERNAME}@{BASE_URL}").aload()
+        assert stored is not None
+        assert stored.token == "tok-2"
+    finally:
+        await root.aclose()
+        root.close()
