@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import signal
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -318,3 +321,37 @@ def test_constructor_needs_exactly_one_source() -> None:
     with pytest.raises(ValueError, match="url"):
         RedisTokenStore("redis://h", client=redis.Redis())  # never connected
     assert math.isfinite(RedisTokenStore("redis://h").lease)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork")
+def test_a_forked_child_talks_to_redis_on_its_own_connection(store: RedisTokenStore) -> None:
+    """A child forked after the parent used the store works, and the parent's connection stays in step."""
+    store.save(token("tok-1"))  # the parent's pooled connection is open now
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: forking a threaded process
+        pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            loaded = store.load()
+            with store.lock(blocking=False) as held:
+                store.save(token("tok-child"))
+            code = 0 if held and loaded is not None and loaded.token == "tok-1" else 2
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 30.0
+    status = 0
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.02)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child did not finish within 30 s")
+    assert os.waitstatus_to_exitcode(status) == 0
+    loaded = store.load()
+    assert loaded is not None
+    assert loaded.token == "tok-child"
+    assert not down(store)
