@@ -84,9 +84,11 @@ class TokenLifecycle(httpx.Auth):
     ``token`` is a static token for users who already hold one: it never expires on its own, and without
     ``credentials`` a rejection raises `TokenRejectedError`. ``store`` (default `MemoryTokenStore`) is
     consulted before every login and written after it, under its ``lock()``; a `FileTokenStore` thereby
-    lets the processes of one machine share one login. ``wall_clock`` only converts expiry to and from
-    the store's wall-clock form. Every secret (password, static and issued tokens) is registered with
-    the shared `SecretRedactionFilter`, installed on the httpx/httpcore loggers and on ``logger_name``.
+    lets the processes of one machine share one login, a `RedisTokenStore` those of a fleet. The
+    drivers do the store's I/O (`._store_io`): the async one awaits an `AsyncTokenStore`.
+    ``wall_clock`` only converts expiry to and from the store's wall-clock form. Every secret
+    (password, static and issued tokens) is registered with the shared `SecretRedactionFilter`,
+    installed on the httpx/httpcore loggers and on ``logger_name``.
 
     Transport errors while the login request is on the wire are raised by httpx outside this flow, so
     they reach the caller even for an advisory refresh.
