@@ -1,12 +1,12 @@
-"""The Redis connections of a fleet's shared parts: bounded clients, one async client per event loop, health.
+"""The Redis connections of a fleet's shared parts: bounded clients, and the health of the Redis behind them.
 
 `RedisBackend` builds (or takes) the sync and async redis-py clients and holds the `FailOpen` of the
 Redis they talk to. Clients built from a URL are bounded: ``socket_timeout`` and
 ``socket_connect_timeout`` are the backend's ``timeout`` (`REDIS_TIMEOUT_SECONDS`), and they retry
 once, at once, only a dropped connection (a restarted server), never a timeout (that would double the
-wait on a stalled server). ``redis.asyncio`` clients belong to the event loop that first used them,
-so there is one per running loop (those of closed loops are forgotten); a forked child starts without
-any (redis-py's pools themselves reconnect in a child: they check the pid).
+wait on a stalled server). The sync client pools its connections (redis-py's pool checks the pid, so
+a forked child opens its own). A ``redis.asyncio`` connection belongs to the event loop that opened
+it, so async operations each use a fresh client, closed when the operation ends (`async_session`).
 
 Callers see the clients through `Commands` and `AsyncCommands`, the few commands they use, typed.
 redis is imported here only inside functions: the module loads with the store, never before.
@@ -14,17 +14,14 @@ redis is imported here only inside functions: the module loads with the store, n
 
 from __future__ import annotations
 
-import threading
+import contextlib
 import urllib.parse
-from collections.abc import Awaitable
+from collections.abc import AsyncGenerator, Awaitable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ._fail_open import FailOpen
-from ._fork import renew_after_fork
 
 if TYPE_CHECKING:
-    import asyncio
-
     import redis
     import redis.asyncio
 
@@ -91,10 +88,6 @@ class RedisBackend:
             self.client = self._sync_from_url(url)
         self.given_async: AsyncCommands | None = None if async_client is None else cast("AsyncCommands", async_client)
         self.health = FailOpen(what, recheck=recheck)
-        self._async_clients: dict[asyncio.AbstractEventLoop, AsyncCommands] = {}
-        self._async_lock = threading.Lock()
-        # A forked child must not talk over its parent's sockets, nor its parent's event loops.
-        renew_after_fork(self, _async_clients=dict, _async_lock=threading.Lock)
 
     def _options(self) -> dict[str, Any]:
         from redis.backoff import NoBackoff
@@ -118,20 +111,29 @@ class RedisBackend:
         )
         return cast("Commands", client)
 
-    def async_client(self) -> AsyncCommands | None:
-        """The async client of the running loop (redis.asyncio clients are bound to one loop)."""
-        if self.given_async is not None or self.url is None:
-            return self.given_async
-        import asyncio
+    @property
+    def has_async(self) -> bool:
+        """Whether async callers can await Redis (a url, or an async client handed in)."""
+        return self.given_async is not None or self.url is not None
 
-        loop = asyncio.get_running_loop()
-        with self._async_lock:
-            client = self._async_clients.get(loop)
-            if client is None:
-                # Forget the clients of closed loops (e.g. one asyncio.run() per test) so none piles up.
-                self._async_clients = {key: value for key, value in self._async_clients.items() if not key.is_closed()}
-                client = self._async_clients[loop] = self._async_from_url(self.url)
-            return client
+    @contextlib.asynccontextmanager
+    async def async_session(self) -> AsyncGenerator[AsyncCommands, None]:
+        """An async client for one operation: the one handed in, else a fresh one closed right after.
+
+        A fresh connection per operation costs a connect, but the store only talks to Redis around a
+        login; in exchange no connection outlives the event loop that opened it (each ``asyncio.run()``
+        would otherwise leave one behind, unclosed).
+        """
+        if self.given_async is not None:
+            yield self.given_async
+            return
+        if self.url is None:
+            raise RuntimeError("no async Redis client: give a url or an async_client")
+        client = self._async_from_url(self.url)
+        try:
+            yield client
+        finally:
+            await client.aclose()
 
     def _async_from_url(self, url: str) -> AsyncCommands:
         import redis.asyncio
@@ -148,12 +150,3 @@ class RedisBackend:
         """Close the sync client built from the url (a client handed in is its owner's to close)."""
         if self.url is not None and self.client is not None:
             self.client.close()
-
-    async def aclose(self) -> None:
-        """Close the running loop's async client (call before the loop ends, to free its sockets)."""
-        import asyncio
-
-        with self._async_lock:
-            client = self._async_clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -53,29 +55,25 @@ async def test_async_save_load_discard_and_lock(
     """The async side reads what the sync side wrote, compare-and-invalidates, and excludes other holders."""
     store = stores(redis_server.url).bound(SUBJECT)
     other = stores(redis_server.url).bound(SUBJECT)
-    try:
-        store.save(token("tok-1"))
-        loaded = await other.aload()
-        assert loaded is not None
-        assert loaded.token == "tok-1"
-        await other.asave(token("tok-2"))
-        await store.adiscard("tok-1")  # a late 401 on the old token
-        again = store.load()
-        assert again is not None
-        assert again.token == "tok-2"
-        async with store.alock(blocking=False) as held:
-            assert held
-            async with other.alock(blocking=False) as busy:
-                assert not busy
-            with other.lock(blocking=False) as busy_sync:
-                assert not busy_sync
-        async with other.alock(blocking=False) as free:
-            assert free
-        await other.adiscard("tok-2")
-        assert await store.aload() is None
-    finally:
-        await store.aclose()
-        await other.aclose()
+    store.save(token("tok-1"))
+    loaded = await other.aload()
+    assert loaded is not None
+    assert loaded.token == "tok-1"
+    await other.asave(token("tok-2"))
+    await store.adiscard("tok-1")  # a late 401 on the old token
+    again = store.load()
+    assert again is not None
+    assert again.token == "tok-2"
+    async with store.alock(blocking=False) as held:
+        assert held
+        async with other.alock(blocking=False) as busy:
+            assert not busy
+        with other.lock(blocking=False) as busy_sync:
+            assert not busy_sync
+    async with other.alock(blocking=False) as free:
+        assert free
+    await other.adiscard("tok-2")
+    assert await store.aload() is None
 
 
 @pytest.mark.anyio
@@ -84,17 +82,14 @@ async def test_async_side_fails_open(
 ) -> None:
     """Redis killed under the async side: one warning, the memory copy serves, the lock is the memory one."""
     store = stores(own_redis.url).bound(SUBJECT)
-    try:
-        await store.asave(token("tok-1"))
-        own_redis.kill()
-        with caplog.at_level(logging.WARNING):
-            loaded = await store.aload()
-            async with store.alock(blocking=False) as held:
-                assert held
-            await store.asave(token("tok-2"))
-            again = await store.aload()
-    finally:
-        await store.aclose()
+    await store.asave(token("tok-1"))
+    own_redis.kill()
+    with caplog.at_level(logging.WARNING):
+        loaded = await store.aload()
+        async with store.alock(blocking=False) as held:
+            assert held
+        await store.asave(token("tok-2"))
+        again = await store.aload()
     assert loaded is not None
     assert loaded.token == "tok-1"
     assert again is not None
@@ -150,19 +145,54 @@ async def test_the_async_flow_awaits_the_async_store(redis_server: RedisServer) 
     service = FakeService()
     root = SyncCallsForbidden(redis_server.url)
     lifecycles = [make_lifecycle(store=root) for _ in range(2)]
-    try:
-        clients = [httpx.AsyncClient(auth=auth, transport=service.async_transport()) for auth in lifecycles]
-        responses = await asyncio.gather(*(client.get(ITEMS) for client in clients for _ in range(3)))
-        for client in clients:
-            await client.aclose()
-        assert {sent_token(response) for response in responses} == {"tok-1"}
-        assert service.logins == 1
-        service.revoke_all()
-        async with httpx.AsyncClient(auth=lifecycles[0], transport=service.async_transport()) as client:
-            assert sent_token(await client.get(ITEMS)) == "tok-2"
-        stored = await root.bound(f"{USERNAME}@{BASE_URL}").aload()
-        assert stored is not None
-        assert stored.token == "tok-2"
-    finally:
-        await root.aclose()
-        root.close()
+    clients = [httpx.AsyncClient(auth=auth, transport=service.async_transport()) for auth in lifecycles]
+    responses = await asyncio.gather(*(client.get(ITEMS) for client in clients for _ in range(3)))
+    for client in clients:
+        await client.aclose()
+    assert {sent_token(response) for response in responses} == {"tok-1"}
+    assert service.logins == 1
+    service.revoke_all()
+    async with httpx.AsyncClient(auth=lifecycles[0], transport=service.async_transport()) as client:
+        assert sent_token(await client.get(ITEMS)) == "tok-2"
+    stored = await root.bound(f"{USERNAME}@{BASE_URL}").aload()
+    assert stored is not None
+    assert stored.token == "tok-2"
+
+
+def test_each_event_loop_leaves_no_connection_behind(
+    redis_server: RedisServer, stores: Callable[..., RedisTokenStore]
+) -> None:
+    """One ``asyncio.run()`` after another: every async operation closes its connection (no ResourceWarning)."""
+    store = stores(redis_server.url).bound(SUBJECT)
+
+    async def one(value: str) -> str | None:
+        await store.asave(token(value))
+        async with store.alock(blocking=False) as held:
+            assert held
+        loaded = await store.aload()
+        return None if loaded is None else loaded.token
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert [asyncio.run(one(f"tok-{index}")) for index in range(3)] == ["tok-0", "tok-1", "tok-2"]
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+@pytest.mark.anyio
+async def test_a_paused_redis_fails_the_async_side_open(
+    own_redis: RedisServer, stores: Callable[..., RedisTokenStore], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stalled Redis (SIGSTOP): the async operation times out at the bound and the memory copy serves."""
+    store = stores(own_redis.url, timeout=0.2).bound(SUBJECT)
+    await store.asave(token("tok-1"))
+    with own_redis.paused(), caplog.at_level(logging.WARNING):
+        loaded = await asyncio.wait_for(store.aload(), 30.0)  # 30 s: a hang fails the test, not the run
+        async with store.alock(blocking=False) as held:
+            assert held
+    assert loaded is not None
+    assert loaded.token == "tok-1"
+    assert down(store)
+    warnings_ = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings_) == 1
+    assert "Timeout" in warnings_[0]

@@ -36,7 +36,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, cast
 
 from ._fail_open import REDIS_TIMEOUT_SECONDS, REMOTE_RECHECK_SECONDS
@@ -90,11 +90,12 @@ class RedisTokenStore:
     """Share one token per subject across a fleet through Redis; fail open to memory (module docstring).
 
     Give ``url`` (``redis://[:password@]host:port/db``, ``rediss://`` for TLS) and the store builds
-    its clients with ``socket_timeout = socket_connect_timeout = timeout``; or give your own ``client``
-    (sync) and ``async_client`` (one event loop only), whose timeouts are then yours to bound. Without
-    an async source (``client`` alone) the async flow calls the sync client, bounded by its timeouts.
-    ``lease`` is the life of the fleet's login lock; ``recheck`` the seconds without Redis after a
-    failure. ``namespace`` prefixes every key.
+    its clients with ``socket_timeout = socket_connect_timeout = timeout`` (`._redis_backend`); or
+    give your own ``client`` (sync) and ``async_client`` (one event loop only), whose timeouts are then
+    yours to bound. With ``client`` alone the async flow calls it (blocking, within its timeouts); with
+    ``async_client`` alone the sync flow keeps tokens in its process only. ``lease`` is the life of
+    the fleet's login lock; ``recheck`` the seconds without Redis after a failure; ``namespace``
+    prefixes every key. One store serves every user: each lifecycle takes its subject's `bound` view.
     """
 
     def __init__(
@@ -158,22 +159,34 @@ class RedisTokenStore:
         """Close the sync client's connections (a store built from a url; a given client is yours)."""
         self._backend.close()
 
-    async def aclose(self) -> None:
-        """Close the running event loop's async client (a store built from a url)."""
-        await self._backend.aclose()
-
     # -- helpers shared by both sides -------------------------------------------------------------
 
-    def _sync(self) -> Commands | None:
-        """The sync client when Redis may be tried now (else None: memory only)."""
+    def _command(self, run: Callable[[Commands], object]) -> tuple[bool, object]:
+        """Run one command: (True, its answer), or (False, None) when Redis is down (memory then)."""
         backend = self._backend
-        return backend.client if backend.client is not None and backend.health.usable() else None
+        if backend.client is None or not backend.health.usable():
+            return False, None
+        try:
+            answer = run(backend.client)
+        except backend.errors as exc:
+            backend.health.failed(exc)
+            return False, None
+        backend.health.succeeded()
+        return True, answer
 
-    def _failed(self, exc: BaseException) -> None:
-        self._backend.health.failed(exc)
-
-    def _worked(self) -> None:
-        self._backend.health.succeeded()
+    async def _acommand(self, run: Callable[[AsyncCommands], Awaitable[object]]) -> tuple[bool, object]:
+        """`_command`, awaited on a ``redis.asyncio`` client."""
+        backend = self._backend
+        if not backend.health.usable():
+            return False, None
+        try:
+            async with backend.async_session() as client:
+                answer = await run(client)
+        except backend.errors as exc:
+            backend.health.failed(exc)
+            return False, None
+        backend.health.succeeded()
+        return True, answer
 
     def _read(self, answer: object) -> tuple[StoredToken | None, bool]:
         """The token of a `_LOAD` answer (its times on this host's clock), and whether to delete it."""
@@ -203,76 +216,38 @@ class RedisTokenStore:
 
     def load(self) -> StoredToken | None:
         """The subject's token from Redis (from this process's copy while Redis is down)."""
-        client = self._sync()
-        if client is None:
+        worked, answer = self._command(lambda client: client.eval(_LOAD, 1, self.key))
+        if not worked:
             return self._memory.load()
-        try:
-            stored, delete = self._read(client.eval(_LOAD, 1, self.key))
-            if delete:
-                client.delete(self.key)
-        except self._backend.errors as exc:
-            self._failed(exc)
-            return self._memory.load()
-        self._worked()
+        stored, delete = self._read(answer)
+        if delete:
+            self._command(lambda client: client.delete(self.key))
         return stored
 
     def save(self, token: StoredToken) -> None:
         """Store ``token`` until it expires (here and in this process's copy)."""
         self._memory.save(token)
-        client, ttl = self._sync(), self._ttl_ms(token)
-        if client is None or ttl <= 0:
-            return
-        try:
-            client.set(self.key, encode_stored_token(token), px=ttl)
-        except self._backend.errors as exc:
-            self._failed(exc)
-            return
-        self._worked()
+        ttl = self._ttl_ms(token)
+        if ttl > 0:
+            self._command(lambda client: client.set(self.key, encode_stored_token(token), px=ttl))
 
     def clear(self) -> None:
         """Forget the subject's token, whoever stored it."""
         self._memory.clear()
-        client = self._sync()
-        if client is None:
-            return
-        try:
-            client.delete(self.key)
-        except self._backend.errors as exc:
-            self._failed(exc)
-            return
-        self._worked()
+        self._command(lambda client: client.delete(self.key))
 
     def discard(self, token: str) -> None:
         """Forget the stored token only if it is still ``token`` (compare-and-invalidate, one script)."""
         self._memory.discard(token)
-        client = self._sync()
-        if client is None:
-            return
-        try:
-            client.eval(_DISCARD, 1, self.key, token)
-        except self._backend.errors as exc:
-            self._failed(exc)
-            return
-        self._worked()
-
-    def _try_lock(self, client: Commands, owner: str) -> bool | None:
-        """SET NX PX: True if got, False if busy, None when Redis failed (then the memory lock)."""
-        try:
-            got = client.set(self.lock_key, owner, nx=True, px=int(self.lease * 1000))
-        except self._backend.errors as exc:
-            self._failed(exc)
-            return None
-        self._worked()
-        return bool(got)
+        self._command(lambda client: client.eval(_DISCARD, 1, self.key, token))
 
     @contextlib.contextmanager
     def lock(self, *, blocking: bool = True) -> Generator[bool, None, None]:
         """Hold the fleet's login lock for at most the lease (blocking: wait up to one lease for it)."""
-        owner, deadline = secrets.token_hex(16), time.monotonic() + self.lease
+        owner, deadline, lease_ms = secrets.token_hex(16), time.monotonic() + self.lease, int(self.lease * 1000)
         while True:
-            client = self._sync()
-            got = None if client is None else self._try_lock(client, owner)
-            if client is None or got is None:
+            worked, got = self._command(lambda client: client.set(self.lock_key, owner, nx=True, px=lease_ms))
+            if not worked:
                 with self._memory.lock(blocking=blocking) as held:
                     yield held
                 return
@@ -285,83 +260,57 @@ class RedisTokenStore:
         try:
             yield True
         finally:
-            try:
-                client.eval(_RELEASE, 1, self.lock_key, owner)
-            except self._backend.errors as exc:
-                self._failed(exc)  # the lease frees it
+            # Failing here leaves the lock to its lease.
+            self._command(lambda client: client.eval(_RELEASE, 1, self.lock_key, owner))
 
     # -- AsyncTokenStore -------------------------------------------------------------------------
 
-    def _async(self) -> AsyncCommands | None:
-        backend = self._backend
-        return backend.async_client() if backend.health.usable() else None
-
     async def aload(self) -> StoredToken | None:
         """`load`, awaited on ``redis.asyncio``."""
-        if self._backend.async_client() is None:
+        if not self._backend.has_async:
             return self.load()
-        client = self._async()
-        if client is None:
+        worked, answer = await self._acommand(lambda client: client.eval(_LOAD, 1, self.key))
+        if not worked:
             return self._memory.load()
-        try:
-            stored, delete = self._read(await client.eval(_LOAD, 1, self.key))
-            if delete:
-                await client.delete(self.key)
-        except self._backend.errors as exc:
-            self._failed(exc)
-            return self._memory.load()
-        self._worked()
+        stored, delete = self._read(answer)
+        if delete:
+            await self._acommand(lambda client: client.delete(self.key))
         return stored
 
     async def asave(self, token: StoredToken) -> None:
         """`save`, awaited on ``redis.asyncio``."""
-        if self._backend.async_client() is None:
+        if not self._backend.has_async:
             return self.save(token)
         self._memory.save(token)
-        client, ttl = self._async(), self._ttl_ms(token)
-        if client is None or ttl <= 0:
-            return None
-        try:
-            await client.set(self.key, encode_stored_token(token), px=ttl)
-        except self._backend.errors as exc:
-            return self._failed(exc)
-        return self._worked()
+        ttl = self._ttl_ms(token)
+        if ttl > 0:
+            await self._acommand(lambda client: client.set(self.key, encode_stored_token(token), px=ttl))
+        return None
 
     async def adiscard(self, token: str) -> None:
         """`discard`, awaited on ``redis.asyncio``."""
-        if self._backend.async_client() is None:
+        if not self._backend.has_async:
             return self.discard(token)
         self._memory.discard(token)
-        client = self._async()
-        if client is None:
-            return None
-        try:
-            await client.eval(_DISCARD, 1, self.key, token)
-        except self._backend.errors as exc:
-            return self._failed(exc)
-        return self._worked()
+        await self._acommand(lambda client: client.eval(_DISCARD, 1, self.key, token))
+        return None
 
     @contextlib.asynccontextmanager
     async def alock(self, *, blocking: bool = True) -> AsyncGenerator[bool, None]:
-        """`lock` on ``redis.asyncio``; a busy lock is polled with ``asyncio.sleep``, never blocking the loop."""
-        if self._backend.async_client() is None:
+        """`lock` on ``redis.asyncio``: a busy lock is polled with ``asyncio.sleep``, never blocking the loop.
+
+        While Redis is down the memory lock is only tried (the flow polls it anyway).
+        """
+        if not self._backend.has_async:
             with self.lock(blocking=False) as held:  # polled by the flow: never blocks the loop
                 yield held
             return
         import asyncio
 
-        owner, deadline = secrets.token_hex(16), time.monotonic() + self.lease
+        owner, deadline, lease_ms = secrets.token_hex(16), time.monotonic() + self.lease, int(self.lease * 1000)
         while True:
-            client = self._async()
-            got: bool | None = None
-            if client is not None:
-                try:
-                    got = bool(await client.set(self.lock_key, owner, nx=True, px=int(self.lease * 1000)))
-                except self._backend.errors as exc:
-                    self._failed(exc)
-                else:
-                    self._worked()
-            if client is None or got is None:
+            worked, got = await self._acommand(lambda client: client.set(self.lock_key, owner, nx=True, px=lease_ms))
+            if not worked:
                 with self._memory.lock(blocking=False) as held:
                     yield held
                 return
@@ -374,7 +323,4 @@ class RedisTokenStore:
         try:
             yield True
         finally:
-            try:
-                await client.eval(_RELEASE, 1, self.lock_key, owner)
-            except self._backend.errors as exc:
-                self._failed(exc)
+            await self._acommand(lambda client: client.eval(_RELEASE, 1, self.lock_key, owner))
