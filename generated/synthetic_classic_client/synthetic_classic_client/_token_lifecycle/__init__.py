@@ -20,6 +20,7 @@ One concern per module, in the order they build on each other:
 - ``_answer``       a login's answer: screened before it is read, then the token, lifetime, refresh token
 - ``_fail_open``    a shared backend (Redis) that fails: one warning, work without it until it is back
 - ``_stores``       where a token lives between logins (memory, or a file shared by processes); the protocols
+- ``_redis_backend`` Redis clients with bounded timeouts, and the health of that Redis (loaded lazily)
 - ``_redis_store``  a token shared by a fleet of processes on many hosts, through Redis (loaded lazily)
 - ``_pools``        the httpx clients a generated client built: one per event loop, none across a fork
 - ``_retry``        retries of service-limit answers (503), at the transport layer
