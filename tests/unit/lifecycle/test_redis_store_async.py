@@ -196,3 +196,30 @@ async def test_a_paused_redis_fails_the_async_side_open(
     warnings_ = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings_) == 1
     assert "Timeout" in warnings_[0]
+
+
+@pytest.mark.parametrize("flow", ["sync", "async"])
+def test_a_login_while_redis_is_stalled_works_with_one_warning(
+    flow: str, own_redis: RedisServer, stores: Callable[..., RedisTokenStore], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis paused through a whole login: the call succeeds, one warning, and Redis is asked once, not per step."""
+    service = FakeService()
+    root = stores(own_redis.url, timeout=0.2)
+    auth = make_lifecycle(store=root)
+
+    async def async_call() -> httpx.Response:
+        async with httpx.AsyncClient(auth=auth, transport=service.async_transport()) as client:
+            return await client.get(ITEMS)
+
+    with own_redis.paused(), caplog.at_level(logging.WARNING):
+        if flow == "sync":
+            with httpx.Client(auth=auth, transport=service.transport()) as client:
+                response = client.get(ITEMS)
+        else:
+            response = asyncio.run(asyncio.wait_for(async_call(), 30.0))
+    assert sent_token(response) == "tok-1"
+    assert service.logins == 1
+    warnings_ = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings_) == 1
+    assert "is unavailable (TimeoutError" in warnings_[0]
+    assert down(root)
