@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from token_lifecycle import RedisTokenStore, StoredToken
+from token_lifecycle import ClientCredentials, RedisTokenStore, StoredToken
 
 from tests.redis_server import RedisServer
 
@@ -223,3 +223,18 @@ def test_a_login_while_redis_is_stalled_works_with_one_warning(
     assert len(warnings_) == 1
     assert "is unavailable (TimeoutError" in warnings_[0]
     assert down(root)
+
+
+def test_an_oauth2_client_is_keyed_by_its_client_id(
+    redis_server: RedisServer, stores: Callable[..., RedisTokenStore]
+) -> None:
+    """A client-credentials lifecycle stores its token under ``client_id@base_url``: one token per client."""
+    service = FakeService(username="svc-1", password="client-secret")
+    root = stores(redis_server.url)
+    auth = make_lifecycle(store=root, credentials=ClientCredentials("svc-1", "client-secret"))
+    with httpx.Client(auth=auth, transport=service.transport()) as client:
+        assert sent_token(client.get(ITEMS)) == "tok-1"
+    stored = root.bound(f"svc-1@{BASE_URL}").load()
+    assert stored is not None
+    assert stored.token == "tok-1"
+    assert root.bound(f"{USERNAME}@{BASE_URL}").load() is None
