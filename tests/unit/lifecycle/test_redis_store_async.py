@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import warnings
 from collections.abc import Callable, Iterator
@@ -11,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from token_lifecycle import ClientCredentials, RedisTokenStore, StoredToken
 
 from tests.redis_server import RedisServer
@@ -238,3 +240,23 @@ def test_an_oauth2_client_is_keyed_by_its_client_id(
     assert stored is not None
     assert stored.token == "tok-1"
     assert root.bound(f"{USERNAME}@{BASE_URL}").load() is None
+
+
+@pytest.mark.anyio
+async def test_a_store_on_a_given_sync_client_serves_both_flows(redis_server: RedisServer) -> None:
+    """``RedisTokenStore(client=...)``: the sync client is used by both flows (the async one calls it)."""
+    client: Any = redis.Redis.from_url(redis_server.url, socket_timeout=1.0)  # pyright: ignore[reportUnknownMemberType]
+    try:
+        store = RedisTokenStore(client=client).bound(SUBJECT)
+        await store.asave(token("tok-1"))
+        assert json.loads(client.get(store.key))["token"] == "tok-1"
+        async with store.alock(blocking=False) as held:
+            assert held
+            assert client.exists(store.lock_key)
+        loaded = store.load()
+        assert loaded is not None
+        assert loaded.token == "tok-1"
+        store.close()  # the client is the caller's: not closed by the store
+        assert client.ping()
+    finally:
+        client.close()

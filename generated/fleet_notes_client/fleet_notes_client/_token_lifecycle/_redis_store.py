@@ -39,6 +39,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, cast
 
+from ._auth import LOGIN_WAIT_MARGIN_SECONDS
 from ._fail_open import REDIS_TIMEOUT_SECONDS, REMOTE_RECHECK_SECONDS
 from ._fork import renew_after_fork
 from ._keeper import LOGIN_TIMEOUT_SECONDS
@@ -55,7 +56,7 @@ DEFAULT_NAMESPACE = "bearer-codegen"
 #: Seconds the fleet's login lock lives unless given back: one legitimate login (each phase bounded by
 #: `LOGIN_TIMEOUT_SECONDS`: connection, then answer) plus a margin, like the lifecycle's ``login_wait``.
 #: A holder that dies holds the fleet back at most this long.
-DEFAULT_LEASE_SECONDS = 2 * LOGIN_TIMEOUT_SECONDS + 1.0
+DEFAULT_LEASE_SECONDS = 2 * LOGIN_TIMEOUT_SECONDS + LOGIN_WAIT_MARGIN_SECONDS
 
 #: Seconds between two tries of a busy lock when a caller asks for a blocking ``lock()`` itself.
 LOCK_POLL_SECONDS = 0.05
