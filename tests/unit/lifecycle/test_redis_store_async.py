@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from token_lifecycle import ClientCredentials, RedisTokenStore, StoredToken
+from token_lifecycle import AsyncTokenStore, ClientCredentials, RedisTokenStore, StoredToken, TokenStore
 
 from tests.redis_server import RedisServer
 
@@ -260,3 +260,8 @@ async def test_a_store_on_a_given_sync_client_serves_both_flows(redis_server: Re
         assert client.ping()
     finally:
         client.close()
+
+
+def both_protocols(store: RedisTokenStore) -> tuple[TokenStore, AsyncTokenStore]:
+    """Type-checked only: mypy and pyright fail here if RedisTokenStore stops matching either protocol."""
+    return store, store
