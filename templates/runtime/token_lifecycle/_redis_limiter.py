@@ -1,0 +1,295 @@
+"""One service limit shared by a fleet of processes on many hosts, through Redis (needs the ``[redis]`` extra).
+
+`RedisRateLimiter` keeps the slots of the account in Redis with the ``limits`` library's moving
+window (``MovingWindowRateLimiter`` on ``RedisStorage``, redis-py, sync and ``redis.asyncio``): the
+service's own algorithm, a sliding-window log, counted once for every process that uses the same
+Redis, API and ``account``. A call takes a slot with ``hit``; when refused, ``get_window_stats``
+says when the oldest slot of the window frees, and the call waits until then plus a random jitter of
+up to `MAX_JITTER_SECONDS` (so that the waiters of a fleet do not all knock at the same instant),
+within its ``max_wait``, and tries again.
+
+The shared cool-down: a 503 with ``Retry-After`` seen by any member sets the key
+``<namespace>:cool-down:<api>:<account>`` to "paused until <wall time>", expiring then (PX). Each
+acquire reads it first (one GET, then the hit: two round trips on the way of a call, under a
+millisecond on a LAN), so the whole fleet waits until the service's moment, not only the member told.
+
+What the fleet's clocks and network do to the count:
+
+- ``limits`` stamps each slot with the wall clock (``time.time()``) of the host that took it, and
+  its windows are whole seconds. A non-integer ``per`` is rounded up (a 1.5 s window becomes 2 s:
+  never more than the service allows, but less of it used); most service limits are whole seconds.
+- A host whose clock runs ``s`` seconds ahead sees the others' slots ``s`` seconds older, and may
+  reuse them ``s`` early: skew acts like delay jitter. Keep hosts on NTP (skew in milliseconds).
+- The service counts arrival times: requests spaced one window apart by their senders may arrive
+  closer by the difference of their network delays. Against both, the Redis limiter paces to a count
+  `DEFAULT_PACING_MARGIN` (5 %) lower than the service's (at least one request; 50 per second
+  become 47), and its waits end a jitter after the slot frees. With a per-second limit of 20 or more
+  this keeps above 90 % of the limit; a small limit (5 per second) loses a whole request of it.
+
+Failing open (`FailOpen`): every Redis command is bounded by ``timeout`` (`REDIS_TIMEOUT_SECONDS`,
+connect and answer, no retries); when Redis is unreachable, slow or paused, one WARNING, and the
+process paces itself with a `LocalRateLimiter` of the same limits (its own share only: a fleet may
+then exceed the limit, and the retry layer meets the 503s) until Redis answers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random as _random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+
+from ._fail_open import REDIS_TIMEOUT_SECONDS, FailOpen
+from ._limits import DEFAULT_PACING_MARGIN, LocalRateLimiter, ServiceLimits, timeout_error
+from ._urls import safe_url
+
+if TYPE_CHECKING:
+    import limits.aio.storage
+    import limits.aio.strategies
+    import limits.storage
+    import limits.strategies
+    from limits import RateLimitItem
+
+#: Prefix of every key of the limiter in Redis (the token store's idea: one namespace per toolkit).
+DEFAULT_NAMESPACE = "bearer-codegen"
+#: The account whose limit the calls share when none is named.
+DEFAULT_ACCOUNT = "default"
+#: Seconds: the largest random delay added to a wait for a slot, so that a fleet's waiters spread out.
+MAX_JITTER_SECONDS = 0.05
+#: Seconds: the shortest wait between two tries (a slot reported free that another member took).
+MIN_POLL_SECONDS = 0.005
+
+# Sets the cool-down only when it ends later than the one already set: a shorter pause never shortens it.
+_COOL_DOWN_SCRIPT = """
+local current = tonumber(redis.call('get', KEYS[1]) or '0')
+if current < tonumber(ARGV[1]) then
+    redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2])
+end
+return 1
+"""
+
+
+def paced_item(limits: ServiceLimits, margin: float) -> RateLimitItem:
+    """The ``limits`` item of ``limits`` with the margin: a count ``margin`` lower, a whole-second window."""
+    from limits import RateLimitItemPerSecond
+
+    requests = max(1, math.floor(limits.requests / (1.0 + margin)))
+    return RateLimitItemPerSecond(requests, max(1, math.ceil(limits.per)))
+
+
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    import redis.exceptions
+
+    return (redis.exceptions.RedisError, OSError, asyncio.TimeoutError)
+
+
+class RedisRateLimiter:
+    """Pace every process that shares ``redis_url``, ``api`` and ``account`` to ``limits`` (module docstring).
+
+    ``api`` is the API's base URL (keys hold it without user info or query); ``clock``, ``wall_clock``,
+    ``sleep``, ``async_sleep`` and ``random`` can be injected for tests.
+    """
+
+    def __init__(
+        self,
+        redis_url: str,
+        limits: ServiceLimits,
+        *,
+        api: str,
+        account: str = DEFAULT_ACCOUNT,
+        namespace: str = DEFAULT_NAMESPACE,
+        margin: float = DEFAULT_PACING_MARGIN,
+        timeout: float = REDIS_TIMEOUT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        self._limits = limits
+        self.account = account
+        self.api = safe_url(httpx.URL(api))
+        self._redis_url = redis_url
+        self._namespace = namespace
+        self._timeout = timeout
+        self._item = paced_item(limits, margin)
+        self._identifiers = ("rate", self.api, account)
+        self._cool_down_key = f"{namespace}:cool-down:{self.api}:{account}"
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+        self._random = random
+        self._jitter = min(MAX_JITTER_SECONDS, limits.per * margin)
+        #: The limiter of this process alone, used while Redis is unavailable.
+        self.local = LocalRateLimiter(limits, margin=margin, clock=clock, sleep=sleep, async_sleep=async_sleep)
+        self.health = FailOpen(f"the rate limiter {self!r}", clock=clock)
+        self._sync: tuple[limits.storage.RedisStorage, limits.strategies.MovingWindowRateLimiter] | None = None
+        self._async: (
+            tuple[
+                asyncio.AbstractEventLoop,
+                limits.aio.storage.RedisStorage,
+                limits.aio.strategies.MovingWindowRateLimiter,
+            ]
+            | None
+        ) = None
+
+    def __repr__(self) -> str:
+        # The Redis URL may hold a password: only its host part is shown.
+        redis = safe_url(httpx.URL(self._redis_url))
+        return f"{type(self).__name__}({redis!r}, {self._limits!r}, account={self.account!r})"
+
+    @property
+    def limits(self) -> ServiceLimits:
+        """The service limit this limiter paces to."""
+        return self._limits
+
+    def _options(self, retry: object) -> dict[str, Any]:
+        # Bounded commands and no client-side retries: one timeout is the most an outage costs a call.
+        return {
+            "socket_timeout": self._timeout,
+            "socket_connect_timeout": self._timeout,
+            "retry": retry,
+            "key_prefix": self._namespace,
+        }
+
+    def _sync_parts(self) -> tuple[limits.storage.RedisStorage, limits.strategies.MovingWindowRateLimiter]:
+        if self._sync is None:
+            import limits.storage
+            import limits.strategies
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+
+            storage = limits.storage.RedisStorage(self._redis_url, **self._options(Retry(NoBackoff(), 0)))
+            self._sync = (storage, limits.strategies.MovingWindowRateLimiter(storage))
+        return self._sync
+
+    def _async_parts(
+        self,
+    ) -> tuple[limits.aio.storage.RedisStorage, limits.aio.strategies.MovingWindowRateLimiter]:
+        # redis.asyncio connections belong to the event loop that opened them: one storage per loop.
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async[0] is not loop:
+            import limits.aio.storage
+            import limits.aio.strategies
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+
+            storage = limits.aio.storage.RedisStorage(
+                f"async+{self._redis_url}", implementation="redispy", **self._options(Retry(NoBackoff(), 0))
+            )
+            self._async = (loop, storage, limits.aio.strategies.MovingWindowRateLimiter(storage))
+        return self._async[1], self._async[2]
+
+    def _paused_for(self, value: bytes | str | None) -> float:
+        """Seconds the shared cool-down still runs, from the key's value ("paused until <wall time>")."""
+        return 0.0 if value is None else max(0.0, float(value) - self._wall_clock())
+
+    def _next_wait(self, reset_time: float) -> float:
+        return max(MIN_POLL_SECONDS, reset_time - self._wall_clock())
+
+    def try_acquire(self) -> float:
+        """One try in Redis: 0.0 when a slot was taken, else the seconds until one may be. Raises Redis errors."""
+        storage, strategy = self._sync_parts()
+        connection = cast(Any, storage.get_connection())
+        paused = self._paused_for(connection.get(self._cool_down_key))
+        if paused > 0.0:
+            return paused
+        if strategy.hit(self._item, *self._identifiers):
+            return 0.0
+        return self._next_wait(strategy.get_window_stats(self._item, *self._identifiers).reset_time)
+
+    async def try_acquire_async(self) -> float:
+        """`try_acquire` on ``redis.asyncio``."""
+        storage, strategy = self._async_parts()
+        connection = cast(Any, storage.bridge.get_connection())
+        paused = self._paused_for(await connection.get(self._cool_down_key))
+        if paused > 0.0:
+            return paused
+        if await strategy.hit(self._item, *self._identifiers):
+            return 0.0
+        stats = await strategy.get_window_stats(self._item, *self._identifiers)
+        return self._next_wait(stats.reset_time)
+
+    def _sleep_for(self, wait: float, waited: float, max_wait: float) -> float | None:
+        """The sleep before the next try (with jitter, within ``max_wait``), None when it cannot fit."""
+        if waited + wait > max_wait:
+            return None
+        return min(wait + self._random() * self._jitter, max_wait - waited)
+
+    def acquire(self, max_wait: float) -> float:
+        """Take a slot of the fleet, waiting up to ``max_wait`` seconds; return the seconds waited."""
+        started = self._clock()
+        while True:
+            if not self.health.usable():
+                return self._clock() - started + self.local.acquire(max(0.0, max_wait - (self._clock() - started)))
+            try:
+                wait = self.try_acquire()
+            except _redis_errors() as error:
+                self.health.failed(error)
+                continue
+            self.health.succeeded()
+            waited = self._clock() - started
+            if wait <= 0.0:
+                return waited
+            sleep = self._sleep_for(wait, waited, max_wait)
+            if sleep is None:
+                raise timeout_error(self._limits, max_wait, waited, wait)
+            self._sleep(sleep)
+
+    async def acquire_async(self, max_wait: float) -> float:
+        """Take a slot of the fleet without blocking the event loop (see `acquire`)."""
+        started = self._clock()
+        while True:
+            if not self.health.usable():
+                remaining = max(0.0, max_wait - (self._clock() - started))
+                return self._clock() - started + await self.local.acquire_async(remaining)
+            try:
+                wait = await self.try_acquire_async()
+            except _redis_errors() as error:
+                self.health.failed(error)
+                continue
+            self.health.succeeded()
+            waited = self._clock() - started
+            if wait <= 0.0:
+                return waited
+            sleep = self._sleep_for(wait, waited, max_wait)
+            if sleep is None:
+                raise timeout_error(self._limits, max_wait, waited, wait)
+            await self._async_sleep(sleep)
+
+    def cool_down(self, seconds: float) -> None:
+        """Pause every member of the fleet for ``seconds`` from now (this process even if Redis is down)."""
+        self.local.cool_down(seconds)
+        if seconds <= 0 or not self.health.usable():
+            return
+        until = self._wall_clock() + seconds
+        try:
+            storage, _ = self._sync_parts()
+            cast(Any, storage.get_connection()).eval(
+                _COOL_DOWN_SCRIPT, 1, self._cool_down_key, repr(until), max(1, math.ceil(seconds * 1000))
+            )
+        except _redis_errors() as error:
+            self.health.failed(error)
+        else:
+            self.health.succeeded()
+
+    async def cool_down_async(self, seconds: float) -> None:
+        """`cool_down` on ``redis.asyncio``."""
+        self.local.cool_down(seconds)
+        if seconds <= 0 or not self.health.usable():
+            return
+        until = self._wall_clock() + seconds
+        try:
+            storage, _ = self._async_parts()
+            await cast(Any, storage.bridge.get_connection()).eval(
+                _COOL_DOWN_SCRIPT, 1, self._cool_down_key, repr(until), max(1, math.ceil(seconds * 1000))
+            )
+        except _redis_errors() as error:
+            self.health.failed(error)
+        else:
+            self.health.succeeded()
