@@ -31,7 +31,7 @@ import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from ._errors import RateLimitTimeoutError
 from ._fork import renew_after_fork
@@ -61,10 +61,13 @@ class ServiceLimits(Value):
     per: float
 
     def __post_init__(self) -> None:
-        if isinstance(self.requests, bool) or not isinstance(self.requests, int) or self.requests < 1:
-            raise ValueError(f"requests must be an int >= 1, got {self.requests!r}")
-        if not (isinstance(self.per, int | float) and math.isfinite(self.per) and self.per > 0):
-            raise ValueError(f"per must be a finite number of seconds > 0, got {self.per!r}")
+        # Typed as object: the values come from a document or a caller, not only from checked code.
+        requests = cast(object, self.requests)
+        per = cast(object, self.per)
+        if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
+            raise ValueError(f"requests must be an int >= 1, got {requests!r}")
+        if isinstance(per, bool) or not isinstance(per, int | float) or not (math.isfinite(per) and per > 0):
+            raise ValueError(f"per must be a finite number of seconds > 0, got {per!r}")
 
     def __str__(self) -> str:
         return f"{self.requests} requests per {self.per:g} s"

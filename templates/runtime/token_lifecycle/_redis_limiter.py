@@ -48,11 +48,11 @@ from ._limits import DEFAULT_PACING_MARGIN, LocalRateLimiter, ServiceLimits, tim
 from ._urls import safe_url
 
 if TYPE_CHECKING:
-    import limits.aio.storage
-    import limits.aio.strategies
-    import limits.storage
-    import limits.strategies
     from limits import RateLimitItem
+    from limits.aio.storage import RedisStorage as AsyncStorage
+    from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindow
+    from limits.storage import RedisStorage as SyncStorage
+    from limits.strategies import MovingWindowRateLimiter as SyncMovingWindow
 
 #: Prefix of every key of the limiter in Redis (the token store's idea: one namespace per toolkit).
 DEFAULT_NAMESPACE = "bearer-codegen"
@@ -128,12 +128,12 @@ class RedisRateLimiter:
         #: The limiter of this process alone, used while Redis is unavailable.
         self.local = LocalRateLimiter(limits, margin=margin, clock=clock, sleep=sleep, async_sleep=async_sleep)
         self.health = FailOpen(f"the rate limiter {self!r}", clock=clock)
-        self._sync: tuple[limits.storage.RedisStorage, limits.strategies.MovingWindowRateLimiter] | None = None
+        self._sync: tuple[SyncStorage, SyncMovingWindow] | None = None
         self._async: (
             tuple[
                 asyncio.AbstractEventLoop,
-                limits.aio.storage.RedisStorage,
-                limits.aio.strategies.MovingWindowRateLimiter,
+                AsyncStorage,
+                AsyncMovingWindow,
             ]
             | None
         ) = None
@@ -157,32 +157,32 @@ class RedisRateLimiter:
             "key_prefix": self._namespace,
         }
 
-    def _sync_parts(self) -> tuple[limits.storage.RedisStorage, limits.strategies.MovingWindowRateLimiter]:
+    def _sync_parts(self) -> tuple[SyncStorage, SyncMovingWindow]:
         if self._sync is None:
-            import limits.storage
-            import limits.strategies
+            from limits.storage import RedisStorage
+            from limits.strategies import MovingWindowRateLimiter
             from redis.backoff import NoBackoff
             from redis.retry import Retry
 
-            storage = limits.storage.RedisStorage(self._redis_url, **self._options(Retry(NoBackoff(), 0)))
-            self._sync = (storage, limits.strategies.MovingWindowRateLimiter(storage))
+            storage = RedisStorage(self._redis_url, **self._options(Retry(NoBackoff(), 0)))
+            self._sync = (storage, MovingWindowRateLimiter(storage))
         return self._sync
 
     def _async_parts(
         self,
-    ) -> tuple[limits.aio.storage.RedisStorage, limits.aio.strategies.MovingWindowRateLimiter]:
+    ) -> tuple[AsyncStorage, AsyncMovingWindow]:
         # redis.asyncio connections belong to the event loop that opened them: one storage per loop.
         loop = asyncio.get_running_loop()
         if self._async is None or self._async[0] is not loop:
-            import limits.aio.storage
-            import limits.aio.strategies
+            from limits.aio.storage import RedisStorage
+            from limits.aio.strategies import MovingWindowRateLimiter
             from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
 
-            storage = limits.aio.storage.RedisStorage(
+            storage = RedisStorage(
                 f"async+{self._redis_url}", implementation="redispy", **self._options(Retry(NoBackoff(), 0))
             )
-            self._async = (loop, storage, limits.aio.strategies.MovingWindowRateLimiter(storage))
+            self._async = (loop, storage, MovingWindowRateLimiter(storage))
         return self._async[1], self._async[2]
 
     def _paused_for(self, value: bytes | str | None) -> float:
@@ -206,7 +206,7 @@ class RedisRateLimiter:
     async def try_acquire_async(self) -> float:
         """`try_acquire` on ``redis.asyncio``."""
         storage, strategy = self._async_parts()
-        connection = cast(Any, storage.bridge.get_connection())
+        connection = cast(Any, storage.bridge).get_connection()
         paused = self._paused_for(await connection.get(self._cool_down_key))
         if paused > 0.0:
             return paused
@@ -286,8 +286,10 @@ class RedisRateLimiter:
         until = self._wall_clock() + seconds
         try:
             storage, _ = self._async_parts()
-            await cast(Any, storage.bridge.get_connection()).eval(
-                _COOL_DOWN_SCRIPT, 1, self._cool_down_key, repr(until), max(1, math.ceil(seconds * 1000))
+            await (
+                cast(Any, storage.bridge)
+                .get_connection()
+                .eval(_COOL_DOWN_SCRIPT, 1, self._cool_down_key, repr(until), max(1, math.ceil(seconds * 1000)))
             )
         except _redis_errors() as error:
             self.health.failed(error)
