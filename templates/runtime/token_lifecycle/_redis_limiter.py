@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random as _random
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -44,6 +45,7 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx
 
 from ._fail_open import REDIS_TIMEOUT_SECONDS, FailOpen
+from ._fork import renew_after_fork
 from ._limits import DEFAULT_PACING_MARGIN, LocalRateLimiter, ServiceLimits, timeout_error
 from ._urls import safe_url
 
@@ -129,14 +131,11 @@ class RedisRateLimiter:
         self.local = LocalRateLimiter(limits, margin=margin, clock=clock, sleep=sleep, async_sleep=async_sleep)
         self.health = FailOpen(f"the rate limiter {self!r}", clock=clock)
         self._sync: tuple[SyncStorage, SyncMovingWindow] | None = None
-        self._async: (
-            tuple[
-                asyncio.AbstractEventLoop,
-                AsyncStorage,
-                AsyncMovingWindow,
-            ]
-            | None
-        ) = None
+        # redis.asyncio connections belong to the event loop that opened them: one storage per loop.
+        self._async: dict[asyncio.AbstractEventLoop, tuple[AsyncStorage, AsyncMovingWindow]] = {}
+        self._async_lock = threading.Lock()
+        # A forked child must not use its parent's event loops (redis-py's own pools check the pid).
+        renew_after_fork(self, _async=dict, _async_lock=threading.Lock)
 
     def __repr__(self) -> str:
         # The Redis URL may hold a password: only its host part is shown.
@@ -148,12 +147,20 @@ class RedisRateLimiter:
         """The service limit this limiter paces to."""
         return self._limits
 
-    def _options(self, retry: object) -> dict[str, Any]:
-        # Bounded commands and no client-side retries: one timeout is the most an outage costs a call.
+    def _options(self, retry_class: Callable[..., object]) -> dict[str, Any]:
+        """Bounded commands: one timeout is the most an outage costs a call (as the token store's clients).
+
+        A dropped connection (a restarted server) is retried once at once; a timeout never is, which
+        would double the wait on a stalled server.
+        """
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as DroppedConnection
+
         return {
             "socket_timeout": self._timeout,
             "socket_connect_timeout": self._timeout,
-            "retry": retry,
+            "health_check_interval": 0,  # no extra PING round trip: a dead connection fails the command
+            "retry": retry_class(NoBackoff(), 1, supported_errors=(DroppedConnection,)),
             "key_prefix": self._namespace,
         }
 
@@ -161,29 +168,40 @@ class RedisRateLimiter:
         if self._sync is None:
             from limits.storage import RedisStorage
             from limits.strategies import MovingWindowRateLimiter
-            from redis.backoff import NoBackoff
             from redis.retry import Retry
 
-            storage = RedisStorage(self._redis_url, **self._options(Retry(NoBackoff(), 0)))
+            storage = RedisStorage(self._redis_url, **self._options(Retry))
             self._sync = (storage, MovingWindowRateLimiter(storage))
         return self._sync
 
     def _async_parts(
         self,
     ) -> tuple[AsyncStorage, AsyncMovingWindow]:
-        # redis.asyncio connections belong to the event loop that opened them: one storage per loop.
         loop = asyncio.get_running_loop()
-        if self._async is None or self._async[0] is not loop:
-            from limits.aio.storage import RedisStorage
-            from limits.aio.strategies import MovingWindowRateLimiter
-            from redis.asyncio.retry import Retry
-            from redis.backoff import NoBackoff
+        with self._async_lock:
+            parts = self._async.get(loop)
+            if parts is None:
+                from limits.aio.storage import RedisStorage
+                from limits.aio.strategies import MovingWindowRateLimiter
+                from redis.asyncio.retry import Retry
 
-            storage = RedisStorage(
-                f"async+{self._redis_url}", implementation="redispy", **self._options(Retry(NoBackoff(), 0))
-            )
-            self._async = (loop, storage, MovingWindowRateLimiter(storage))
-        return self._async[1], self._async[2]
+                # Forget the storages of closed loops (e.g. one asyncio.run() per test) so none piles up.
+                self._async = {key: value for key, value in self._async.items() if not key.is_closed()}
+                storage = RedisStorage(f"async+{self._redis_url}", implementation="redispy", **self._options(Retry))
+                parts = self._async[loop] = (storage, MovingWindowRateLimiter(storage))
+            return parts
+
+    def close(self) -> None:
+        """Close the sync connections (the limiter opens them again if used afterwards)."""
+        if self._sync is not None:
+            cast(Any, self._sync[0].get_connection()).close()
+
+    async def aclose(self) -> None:
+        """Close the running event loop's connections: call it before the loop ends, to free its sockets."""
+        with self._async_lock:
+            parts = self._async.pop(asyncio.get_running_loop(), None)
+        if parts is not None:
+            await cast(Any, parts[0].bridge).get_connection().aclose()
 
     def _paused_for(self, value: bytes | str | None) -> float:
         """Seconds the shared cool-down still runs, from the key's value ("paused until <wall time>")."""
