@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,13 +20,13 @@ from token_lifecycle import (
     RedisRateLimiter,
     ServiceLimits,
 )
-from token_lifecycle._redis_limiter import DEFAULT_NAMESPACE, paced_item
+from token_lifecycle._redis_limiter import DEFAULT_NAMESPACE, MAX_JITTER_SECONDS, paced_item
 
 from tests.redis_server import RedisServer
 
 API = "https://user:pw@api.example/v1?key=secret"
 LIMITS = ServiceLimits(20, 1)
-PACED = 19  # 20 per second, 5 % under: floor(20 / 1.05)
+PACED = 20
 
 
 class Clock:
@@ -56,18 +58,32 @@ def make(redis: RedisServer, **overrides: Any) -> RedisRateLimiter:
     return limiter
 
 
-def test_the_paced_count_is_a_margin_under_the_limit_in_whole_seconds():
-    """limits' windows are whole seconds: a fractional window is rounded up, the count lowered by the margin."""
-    assert (paced_item(LIMITS, 0.05).amount, paced_item(LIMITS, 0.05).get_expiry()) == (PACED, 1)
-    assert (paced_item(ServiceLimits(600, 60), 0.05).amount, paced_item(ServiceLimits(600, 60), 0.05).get_expiry()) == (
-        571,
-        60,
-    )
-    assert (paced_item(ServiceLimits(10, 1.5), 0.0).amount, paced_item(ServiceLimits(10, 1.5), 0.0).get_expiry()) == (
-        10,
-        2,
-    )
-    assert paced_item(ServiceLimits(1, 1), 0.05).amount == 1  # never below one request
+def test_limits_windows_are_whole_seconds_rounded_up():
+    """limits' windows are whole seconds: a fractional window is rounded up, never down."""
+    assert (paced_item(LIMITS).amount, paced_item(LIMITS).get_expiry()) == (20, 1)
+    assert (paced_item(ServiceLimits(600, 60)).amount, paced_item(ServiceLimits(600, 60)).get_expiry()) == (600, 60)
+    assert (paced_item(ServiceLimits(10, 1.5)).amount, paced_item(ServiceLimits(10, 1.5)).get_expiry()) == (10, 2)
+
+
+def test_a_slot_is_reused_only_a_window_plus_the_margin_after_it_was_taken(redis_server: RedisServer):
+    """Past the window but within the margin (5 % of it), the next call waits the rest, and hits nothing."""
+    import redis
+
+    offset = [0.0]
+    limiter = make(redis_server, limits=ServiceLimits(1, 1), wall_clock=lambda: time.time() + offset[0])
+    assert limiter.try_acquire() == 0.0
+    offset[0] = 1.01  # as seen by the margin: the slot has left the 1 s window, not yet the 1.05 s one
+    assert 0.0 < limiter.try_acquire() <= 0.04
+    with redis.Redis.from_url(redis_server.url) as client:
+        (key,) = client.keys(f"{DEFAULT_NAMESPACE}:LIMITER*")
+        assert client.llen(key) == 1  # the margin's wait came before any hit
+
+
+def test_the_margin_is_validated():
+    """A negative or infinite margin is refused at construction."""
+    for margin in (-0.1, math.inf, math.nan):
+        with pytest.raises(ValueError, match="margin"):
+            RedisRateLimiter("redis://127.0.0.1:1", LIMITS, api=API, margin=margin)
 
 
 def test_two_limiters_on_one_redis_share_one_budget(redis_server: RedisServer):
@@ -76,7 +92,7 @@ def test_two_limiters_on_one_redis_share_one_budget(redis_server: RedisServer):
     assert isinstance(first, RateLimiter)
     waits = [(first if i % 2 else second).try_acquire() for i in range(30)]
     assert waits.count(0.0) == PACED
-    assert all(0.0 < wait <= 1.0 for wait in waits if wait)
+    assert all(0.0 < wait <= 1.05 for wait in waits if wait)
 
 
 def test_accounts_and_apis_have_separate_budgets(redis_server: RedisServer):
@@ -95,7 +111,8 @@ def test_keys_are_namespaced_and_hold_no_secret_of_the_url(redis_server: RedisSe
     limiter.cool_down(5)
     import redis
 
-    keys = [key.decode() for key in redis.Redis.from_url(redis_server.url).keys("*")]
+    with redis.Redis.from_url(redis_server.url) as client:
+        keys = [key.decode() for key in client.keys("*")]
     assert len(keys) == 2
     assert all(key.startswith(f"{DEFAULT_NAMESPACE}:") for key in keys)
     assert all("https://api.example/v1" in key for key in keys)
@@ -126,8 +143,6 @@ def test_a_refused_call_waits_until_the_oldest_slot_frees_then_gets_one(redis_se
 
     def sleep(seconds: float) -> None:
         slept.append(seconds)
-        import time
-
         time.sleep(seconds)  # a real window expiry: at most a second
 
     limiter = make(redis_server, limits=ServiceLimits(1, 1), sleep=sleep)
@@ -136,7 +151,7 @@ def test_a_refused_call_waits_until_the_oldest_slot_frees_then_gets_one(redis_se
     waited = limiter.acquire(5)
     assert slept
     assert waited >= slept[0]
-    assert all(0.0 < seconds <= 1.0 + 0.05 for seconds in slept)
+    assert all(0.0 < seconds <= 1.05 + MAX_JITTER_SECONDS for seconds in slept)
 
 
 def test_no_slot_within_max_wait_raises_without_waiting(redis_server: RedisServer):
