@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -173,3 +175,25 @@ def test_the_documents_limit_is_the_clients_default(tmp_path: Path, cli: Callabl
     (source,) = [path.read_text(encoding="utf-8") for path in out.rglob("client.py")]
     assert re.search(r"SERVICE_LIMITS: ServiceLimits \| None = ServiceLimits\(\s*requests=100, per=60\.0\s*\)", source)
     assert "service_limits: ServiceLimits | None = SERVICE_LIMITS," in source
+
+
+def test_importing_the_package_loads_no_redis_part_until_one_is_used():
+    """RedisRateLimiter and RedisTokenStore load on first use: a client not using them pays nothing."""
+    script = (
+        "import sys, synthetic_classic_client as p\n"
+        "runtime = 'synthetic_classic_client._token_lifecycle.'\n"
+        "print(sorted(m for m in (runtime + '_redis_limiter', runtime + '_redis_store') if m in sys.modules))\n"
+        "p.RedisRateLimiter\n"
+        "print(runtime + '_redis_limiter' in sys.modules, 'limits' in sys.modules, 'redis' in sys.modules)\n"
+    )
+    package = Path(__file__).resolve().parents[3] / "generated" / "synthetic_classic_client"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(package), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]", "True False False"]
