@@ -12,8 +12,8 @@ at the same instant), within its ``max_wait``, and tries again.
 The shared cool-down: a 503 with ``Retry-After`` seen by any member sets the key
 ``<namespace>:cool-down:<api>:<account>`` to "paused until <wall time>", expiring then (PX). Each
 acquire reads it first, in one pipeline with the margin's read (below), then hits: two round trips
-on the way of a call, under a millisecond on a LAN. So the whole fleet waits until the service's
-moment, not only the member told.
+on the way of a call (a third, ``get_window_stats``, when refused), under a millisecond on a LAN.
+So the whole fleet waits until the service's moment, not only the member told.
 
 What the fleet's clocks and network do to the count:
 
@@ -22,6 +22,8 @@ What the fleet's clocks and network do to the count:
   never more than the service allows, but less of it used); most service limits are whole seconds.
 - A host whose clock runs ``s`` seconds ahead sees the others' slots ``s`` seconds older, and may
   reuse them ``s`` early: skew acts like delay jitter. Keep hosts on NTP (skew in milliseconds).
+  The cool-down is a wall time too: a host ``s`` ahead ends it ``s`` early (and meets a 503 that
+  starts it again).
 - The service counts arrival times: requests spaced one window apart by their senders may arrive
   closer by the difference of their network delays, or of the time each sender took between taking
   its slot and sending (a burst queued at the service, a process descheduled on a busy host). The
@@ -150,9 +152,9 @@ class RedisRateLimiter:
         self._sync: tuple[SyncStorage, SyncMovingWindow] | None = None
         # redis.asyncio connections belong to the event loop that opened them: one storage per loop.
         self._async: dict[asyncio.AbstractEventLoop, tuple[AsyncStorage, AsyncMovingWindow]] = {}
-        self._async_lock = threading.Lock()
+        self._lock = threading.Lock()
         # A forked child must not use its parent's event loops (redis-py's own pools check the pid).
-        renew_after_fork(self, _async=dict, _async_lock=threading.Lock)
+        renew_after_fork(self, _async=dict, _lock=threading.Lock)
 
     def __repr__(self) -> str:
         # The Redis URL may hold a password: only its host part is shown.
@@ -182,20 +184,24 @@ class RedisRateLimiter:
         }
 
     def _sync_parts(self) -> tuple[SyncStorage, SyncMovingWindow]:
-        if self._sync is None:
-            from limits.storage import RedisStorage
-            from limits.strategies import MovingWindowRateLimiter
-            from redis.retry import Retry
+        parts = self._sync
+        if parts is None:
+            with self._lock:  # one connection pool, whichever thread comes first
+                if self._sync is None:
+                    from limits.storage import RedisStorage
+                    from limits.strategies import MovingWindowRateLimiter
+                    from redis.retry import Retry
 
-            storage = RedisStorage(self._redis_url, **self._options(Retry))
-            self._sync = (storage, MovingWindowRateLimiter(storage))
-        return self._sync
+                    storage = RedisStorage(self._redis_url, **self._options(Retry))
+                    self._sync = (storage, MovingWindowRateLimiter(storage))
+                parts = self._sync
+        return parts
 
     def _async_parts(
         self,
     ) -> tuple[AsyncStorage, AsyncMovingWindow]:
         loop = asyncio.get_running_loop()
-        with self._async_lock:
+        with self._lock:
             parts = self._async.get(loop)
             if parts is None:
                 from limits.aio.storage import RedisStorage
@@ -215,7 +221,7 @@ class RedisRateLimiter:
 
     async def aclose(self) -> None:
         """Close the running event loop's connections: call it before the loop ends, to free its sockets."""
-        with self._async_lock:
+        with self._lock:
             parts = self._async.pop(asyncio.get_running_loop(), None)
         if parts is not None:
             await cast(Any, parts[0].bridge).get_connection().aclose()
