@@ -9,6 +9,7 @@ shows that the limit is real: sent back to back they meet 503s.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import subprocess
 import sys
@@ -197,3 +198,39 @@ def test_importing_the_package_loads_no_redis_part_until_one_is_used():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["[]", "True False False"]
+
+
+def test_async_clients_on_one_redis_limiter_share_the_limit(sim: Simulator, redis_server: RedisServer):
+    """The async twin: two async clients, each with its own RedisRateLimiter, concurrent tasks, no 503."""
+    limiters = [RedisRateLimiter(redis_server.url, LIMIT, api=sim.url, account=ACCOUNT) for _ in range(2)]
+
+    async def main() -> None:
+        try:
+            async with client(sim, rate_limiter=limiters[0]) as first, client(sim, rate_limiter=limiters[1]) as second:
+                calls = (list_tests.asyncio(client=first if index % 2 else second) for index in range(CALLS))
+                await asyncio.gather(*calls)
+        finally:
+            for limiter in limiters:
+                await limiter.aclose()
+
+    asyncio.run(main())
+    stats = sim.control("GET", "stats")
+    assert stats["busy"] == 0
+    assert stats["requests"]["by_account"] == {ACCOUNT: CALLS}
+
+
+def test_redis_killed_mid_run_costs_no_call(sim: Simulator, own_redis: RedisServer, caplog: pytest.LogCaptureFixture):
+    """Redis dies between calls: one warning, the client paces itself alone, every call still succeeds."""
+    limiter = RedisRateLimiter(own_redis.url, LIMIT, api=sim.url, account=ACCOUNT)
+    try:
+        with client(sim, rate_limiter=limiter) as paced, caplog.at_level(logging.WARNING):
+            for index in range(CALLS):
+                if index == CALLS // 2:
+                    own_redis.kill()
+                assert isinstance(list_tests.sync(client=paced), MonitorList)
+    finally:
+        limiter.close()
+    assert limiter.health.down
+    assert [record.getMessage() for record in caplog.records if "is unavailable" in record.getMessage()] != []
+    assert len([record for record in caplog.records if record.levelno == logging.WARNING]) == 1
+    assert_all_admitted(sim)

@@ -201,3 +201,15 @@ def test_async_callers_time_out_and_cool_down_like_sync_ones():
         assert await pacer.acquire_async(30) == pytest.approx(20.0)
 
     asyncio.run(main())
+
+
+def test_recorded_calls_count_like_acquired_ones():
+    """record(): a slot taken elsewhere (the fleet's limiter) fills this window as if taken here."""
+    fake = FakeTime()
+    pacer = limiter(ServiceLimits(2, 10.0), fake)
+    pacer.record()
+    fake.now += 1.0
+    pacer.record()
+    assert pacer.try_acquire() == pytest.approx(9.0)
+    fake.now += 9.0
+    assert pacer.try_acquire() == 0.0

@@ -287,3 +287,14 @@ def test_the_async_limiter_fails_open_too(own_redis: RedisServer, caplog: pytest
         asyncio.run(main())
     assert len(_warnings(caplog)) == 1
     assert limiter.local.try_acquire() == pytest.approx(1.0)  # the pause held locally
+
+
+def test_the_stand_in_starts_from_the_calls_this_process_made_through_redis(own_redis: RedisServer):
+    """Slots taken in Redis are counted locally too: after a fail-over, the window is not full again."""
+    limiter = make(own_redis, clock=Clock(), limits=ServiceLimits(3, 60))
+    limiter.acquire(1)
+    limiter.acquire(1)
+    own_redis.kill()
+    limiter.acquire(1)  # the third slot of the window, now from the local stand-in
+    with pytest.raises(RateLimitTimeoutError):
+        limiter.acquire(1)

@@ -41,8 +41,9 @@ with a 5 % lower count and no time margin met 2 to 5 503s per run, mostly one wi
 Failing open (`FailOpen`): every Redis command is bounded by ``timeout`` (`REDIS_TIMEOUT_SECONDS`,
 connect and answer; only a dropped connection is retried, once, at once); when Redis is
 unreachable, slow or paused, one WARNING, and the
-process paces itself with a `LocalRateLimiter` of the same limits (its own share only: a fleet may
-then exceed the limit, and the retry layer meets the 503s) until Redis answers again.
+process paces itself with a `LocalRateLimiter` of the same limits, which has counted this process's
+own calls all along (so it does not start from a full window), until Redis answers again. Only its
+own share: a whole fleet on local limiters may exceed the limit, and the retry layer meets the 503s.
 """
 
 from __future__ import annotations
@@ -287,6 +288,7 @@ class RedisRateLimiter:
             self.health.succeeded()
             waited = self._clock() - started
             if wait <= 0.0:
+                self.local.record()
                 return waited
             sleep = self._sleep_for(wait, waited, max_wait)
             if sleep is None:
@@ -308,6 +310,7 @@ class RedisRateLimiter:
             self.health.succeeded()
             waited = self._clock() - started
             if wait <= 0.0:
+                self.local.record()
                 return waited
             sleep = self._sleep_for(wait, waited, max_wait)
             if sleep is None:

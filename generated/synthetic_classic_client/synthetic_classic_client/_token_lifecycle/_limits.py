@@ -140,7 +140,8 @@ class LocalRateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._async_sleep = async_sleep
-        self._log: collections.deque[float] = collections.deque()
+        # Only the newest `requests` admissions decide anything: the log never holds more.
+        self._log: collections.deque[float] = collections.deque(maxlen=limits.requests)
         self._paused_until = -math.inf
         self._lock = threading.Lock()
         renew_after_fork(self, _lock=threading.Lock)
@@ -166,6 +167,15 @@ class LocalRateLimiter:
                 log.append(now)
                 return 0.0
             return log[0] + self.window - now
+
+    def record(self) -> None:
+        """Count a call that took its slot elsewhere (in the fleet's limiter), as if taken here now.
+
+        So that when this limiter stands in for the fleet's (Redis unavailable), it starts from this
+        process's own recent calls instead of a full window.
+        """
+        with self._lock:
+            self._log.append(self._clock())
 
     def acquire(self, max_wait: float) -> float:
         """Take a slot, waiting up to ``max_wait`` seconds; return the seconds waited."""
