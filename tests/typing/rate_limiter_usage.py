@@ -53,6 +53,8 @@ def paced_as_a_fleet() -> None:
         "redis://localhost:6379/0", ServiceLimits(requests=600, per=60), api=BASE_URL, account="acme"
     )
     shared: RateLimiter = limiter
+    from_the_client = RedisRateLimiter("redis://localhost:6379/0", account="acme")
+    AuthenticatedClient(BASE_URL, service_limits=ServiceLimits(10, 1), rate_limiter=from_the_client)
     local: RateLimiter = LocalRateLimiter(ServiceLimits(10, 1))
     client = AuthenticatedClient(BASE_URL, credentials=Credentials("u", "p"), rate_limiter=shared)
     print(local.limits.requests, client.rate_limiter)

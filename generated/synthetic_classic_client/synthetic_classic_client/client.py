@@ -27,7 +27,6 @@ from ._token_lifecycle import (
     BuiltClients,
     ClientCredentials,
     Credentials,
-    LocalRateLimiter,
     LoginCall,
     PacedTransport,
     RateLimiter,
@@ -40,6 +39,7 @@ from ._token_lifecycle import (
     TokenPlacement,
     TokenStore,
     after_fork_in_child,
+    resolve_rate_limiter,
 )
 
 SECURITY_SCHEMES: dict[str, SecurityScheme] = {
@@ -311,7 +311,8 @@ class AuthenticatedClient(Client):
         account's calls, and those carry no account.
         ``rate_limiter``: where the slots are counted: by default a ``LocalRateLimiter`` of this
         process, shared by the copies of this client (``with_headers``...); a ``RedisRateLimiter``
-        shares the limit with every process of a fleet (the ``[redis]`` extra); its own limits apply.
+        shares the limit with every process of a fleet (the ``[redis]`` extra) and takes
+        ``service_limits`` and ``base_url`` unless it was given its own.
         ``security``: a SecurityAuth to share with another client (built from the above otherwise).
 
     The httpx_args ``cert``, ``http1``, ``http2``, ``limits``, ``trust_env``, ``proxy``,
@@ -395,9 +396,7 @@ class AuthenticatedClient(Client):
         self.login_backoff = login_backoff
         self.service_limits = service_limits
         # Resolved once: the copies of this client, its sync and its async httpx client share one budget.
-        self.rate_limiter: RateLimiter | None = (
-            LocalRateLimiter(service_limits) if rate_limiter is None and service_limits is not None else rate_limiter
-        )
+        self.rate_limiter: RateLimiter | None = resolve_rate_limiter(rate_limiter, service_limits, base_url)
         self.rate_limit_wait = rate_limit_wait
         self._security = (
             security

@@ -132,9 +132,10 @@ def test_unpaced_the_same_calls_meet_the_limit(sim: Simulator):
 
 def test_two_clients_on_one_redis_limiter_share_the_limit(sim: Simulator, redis_server: RedisServer):
     """Two clients (two processes' view), each with its own RedisRateLimiter: one budget, no 503."""
-    limiters = [RedisRateLimiter(redis_server.url, LIMIT, api=sim.url, account=ACCOUNT) for _ in range(2)]
+    # As a fleet's workers write it: the limit and the API come from the client (service_limits, base_url).
+    limiters = [RedisRateLimiter(redis_server.url, account=ACCOUNT) for _ in range(2)]
     try:
-        first, second = (client(sim, rate_limiter=limiter) for limiter in limiters)
+        first, second = (client(sim, service_limits=LIMIT, rate_limiter=limiter) for limiter in limiters)
         with first, second:
             for index in range(CALLS):
                 list_tests.sync(client=first if index % 2 else second)

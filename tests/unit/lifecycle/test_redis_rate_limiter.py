@@ -301,3 +301,27 @@ def test_the_stand_in_starts_from_the_calls_this_process_made_through_redis(own_
     limiter.acquire(1)  # the third slot of the window, now from the local stand-in
     with pytest.raises(RateLimitTimeoutError):
         limiter.acquire(1)
+
+
+def test_a_limiter_made_without_limits_or_api_takes_the_clients(redis_server: RedisServer):
+    """RedisRateLimiter(url, account=...) given to a client: bind() completes it with the client's limit and URL."""
+    limiter = RedisRateLimiter(redis_server.url, account="acme")
+    _MADE.append(limiter)
+    with pytest.raises(RuntimeError, match="no limits or API yet"):
+        limiter.acquire(1)
+    with pytest.raises(ValueError, match="no service limit to pace to"):
+        limiter.bind(None, API)
+    assert limiter.bind(LIMITS, API) is limiter
+    assert (limiter.limits, limiter.api) == (LIMITS, "https://api.example/v1")
+    assert limiter.bind(ServiceLimits(1, 1), API) is limiter  # bound once: a copy of the client binds again
+    assert limiter.limits == LIMITS
+    with pytest.raises(ValueError, match="make another one"):
+        limiter.bind(LIMITS, "https://other.example/")
+    assert limiter.try_acquire() == 0.0
+
+
+def test_what_a_limiter_was_given_wins_over_the_clients(redis_server: RedisServer):
+    """Limits and API given at construction stay: bind() changes nothing."""
+    limiter = make(redis_server)
+    assert limiter.bind(ServiceLimits(1, 1), "https://other.example/") is limiter
+    assert (limiter.limits, limiter.api) == (LIMITS, "https://api.example/v1")

@@ -68,9 +68,11 @@ from ._keeper import LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS
 from ._limits import (
     DEFAULT_PACING_MARGIN,
     DEFAULT_RATE_LIMIT_WAIT,
+    BindableRateLimiter,
     LocalRateLimiter,
     RateLimiter,
     ServiceLimits,
+    resolve_rate_limiter,
 )
 from ._login import LoginCall, login_secrets
 from ._pacing import AsyncPacedTransport, PacedTransport
@@ -148,6 +150,7 @@ __all__ = [
     "AsyncRetryTransport",
     "AsyncTokenStore",
     "AuthError",
+    "BindableRateLimiter",
     "BuiltClients",
     "ClientCredentials",
     "Credentials",
@@ -189,4 +192,5 @@ __all__ = [
     "read_login_response",
     "redacting",
     "resolve_json_pointer",
+    "resolve_rate_limiter",
 ]

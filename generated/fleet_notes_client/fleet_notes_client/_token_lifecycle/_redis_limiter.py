@@ -105,16 +105,31 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
 class RedisRateLimiter:
     """Pace every process that shares ``redis_url``, ``api`` and ``account`` to ``limits`` (module docstring).
 
-    ``api`` is the API's base URL (keys hold it without user info or query); ``clock``, ``wall_clock``,
-    ``sleep``, ``async_sleep`` and ``random`` can be injected for tests.
+    ``api`` is the API's base URL (keys hold it without user info or query). Given to a generated
+    client as ``rate_limiter=``, a limiter made without ``limits`` or ``api`` takes the client's
+    (``service_limits`` and ``base_url``: see `bind`). ``clock``, ``wall_clock``, ``sleep``,
+    ``async_sleep`` and ``random`` can be injected for tests.
     """
+
+    # Set by _bind, once the limits and the API are known: at construction, or by a client (`bind`).
+    _limits: ServiceLimits
+    api: str
+    #: The limiter of this process alone, used while Redis is unavailable.
+    local: LocalRateLimiter
+    health: FailOpen
+    _item: RateLimitItem
+    _window: float
+    _margin_seconds: float
+    _identifiers: tuple[str, str, str]
+    _cool_down_key: str
+    _window_key: str
 
     def __init__(
         self,
         redis_url: str,
-        limits: ServiceLimits,
+        limits: ServiceLimits | None = None,
         *,
-        api: str,
+        api: str | None = None,
         account: str = DEFAULT_ACCOUNT,
         namespace: str = DEFAULT_NAMESPACE,
         margin: float = DEFAULT_PACING_MARGIN,
@@ -125,46 +140,86 @@ class RedisRateLimiter:
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        self._limits = limits
-        self.account = account
-        self.api = safe_url(httpx.URL(api))
-        self._redis_url = redis_url
-        self._namespace = namespace
-        self._timeout = timeout
         if not (math.isfinite(margin) and margin >= 0):
             raise ValueError(f"margin must be a finite fraction >= 0, got {margin!r}")
-        self._item = paced_item(limits)
-        #: The window this limiter counts in (whole seconds) and the margin after it, in seconds.
-        self._window = float(self._item.get_expiry())
-        self._margin_seconds = self._window * margin
-        self._identifiers = ("rate", self.api, account)
-        self._cool_down_key = f"{namespace}:cool-down:{self.api}:{account}"
-        # The window's key as limits' storages name it ("<key_prefix>:<item key>"), newest entry first:
-        # the hit compares the amount-th newest entry (index amount - 1) with the window.
-        self._window_key = f"{namespace}:{self._item.key_for(*self._identifiers)}"
+        self.account = account
+        self._redis_url = redis_url
+        self._namespace = namespace
+        self._margin = margin
+        self._timeout = timeout
         self._clock = clock
         self._wall_clock = wall_clock
         self._sleep = sleep
         self._async_sleep = async_sleep
         self._random = random
-        #: The limiter of this process alone, used while Redis is unavailable.
-        self.local = LocalRateLimiter(limits, margin=margin, clock=clock, sleep=sleep, async_sleep=async_sleep)
-        self.health = FailOpen(f"the rate limiter {self!r}", clock=clock)
+        self._given = (limits, api)
+        self._bound = False
         self._sync: tuple[SyncStorage, SyncMovingWindow] | None = None
         # redis.asyncio connections belong to the event loop that opened them: one storage per loop.
         self._async: dict[asyncio.AbstractEventLoop, tuple[AsyncStorage, AsyncMovingWindow]] = {}
         self._lock = threading.Lock()
         # A forked child must not use its parent's event loops (redis-py's own pools check the pid).
         renew_after_fork(self, _async=dict, _lock=threading.Lock)
+        if limits is not None and api is not None:
+            self._bind(limits, api)
+
+    def _bind(self, limits: ServiceLimits, api: str) -> None:
+        self._limits = limits
+        self.api = safe_url(httpx.URL(api))
+        self._item = paced_item(limits)
+        #: The window this limiter counts in (whole seconds) and the margin after it, in seconds.
+        self._window = float(self._item.get_expiry())
+        self._margin_seconds = self._window * self._margin
+        self._identifiers = ("rate", self.api, self.account)
+        self._cool_down_key = f"{self._namespace}:cool-down:{self.api}:{self.account}"
+        # The window's key as limits' storages name it ("<key_prefix>:<item key>"), newest entry first:
+        # the hit compares the amount-th newest entry (index amount - 1) with the window.
+        self._window_key = f"{self._namespace}:{self._item.key_for(*self._identifiers)}"
+        self.local = LocalRateLimiter(
+            limits, margin=self._margin, clock=self._clock, sleep=self._sleep, async_sleep=self._async_sleep
+        )
+        self._bound = True
+        self.health = FailOpen(f"the rate limiter {self!r}", clock=self._clock)
+
+    def bind(self, limits: ServiceLimits | None, api: str) -> RedisRateLimiter:
+        """Complete a limiter made without ``limits`` or ``api`` with a client's, and return it.
+
+        What the limiter was given at construction wins. Called by the generated client with its
+        ``service_limits`` and ``base_url``; a limiter already bound to another API refuses (its keys
+        and its window belong to that API: make one limiter per API).
+        """
+        given_limits, given_api = self._given
+        with self._lock:
+            if not self._bound:
+                chosen = given_limits if given_limits is not None else limits
+                if chosen is None:
+                    raise ValueError(
+                        f"{self!r} has no service limit to pace to: pass limits= to it, "
+                        "or service_limits= to the client"
+                    )
+                self._bind(chosen, given_api if given_api is not None else api)
+            elif given_api is None and self.api != safe_url(httpx.URL(api)):
+                raise ValueError(
+                    f"{self!r} paces the calls of {self.api}: make another one for {safe_url(httpx.URL(api))}"
+                )
+        return self
+
+    def _check_bound(self) -> None:
+        if not self._bound:
+            raise RuntimeError(
+                f"{self!r} has no limits or API yet: pass them to it, or give it to a client as rate_limiter="
+            )
 
     def __repr__(self) -> str:
         # The Redis URL may hold a password: only its host part is shown.
         redis = safe_url(httpx.URL(self._redis_url))
-        return f"{type(self).__name__}({redis!r}, {self._limits!r}, account={self.account!r})"
+        limits = self._limits if self._bound else None
+        return f"{type(self).__name__}({redis!r}, {limits!r}, account={self.account!r})"
 
     @property
     def limits(self) -> ServiceLimits:
         """The service limit this limiter paces to."""
+        self._check_bound()
         return self._limits
 
     def _options(self, retry_class: Callable[..., object]) -> dict[str, Any]:
@@ -243,6 +298,7 @@ class RedisRateLimiter:
 
         Two round trips: the cool-down and the slot a hit would reuse (one pipeline), then the hit.
         """
+        self._check_bound()
         storage, strategy = self._sync_parts()
         pipeline = cast(Any, storage.get_connection()).pipeline(transaction=False)
         pipeline.get(self._cool_down_key)
@@ -256,6 +312,7 @@ class RedisRateLimiter:
 
     async def try_acquire_async(self) -> float:
         """`try_acquire` on ``redis.asyncio``."""
+        self._check_bound()
         storage, strategy = self._async_parts()
         pipeline = cast(Any, storage.bridge).get_connection().pipeline(transaction=False)
         pipeline.get(self._cool_down_key)
@@ -276,6 +333,7 @@ class RedisRateLimiter:
 
     def acquire(self, max_wait: float) -> float:
         """Take a slot of the fleet, waiting up to ``max_wait`` seconds; return the seconds waited."""
+        self._check_bound()
         started = self._clock()
         while True:
             if not self.health.usable():
@@ -297,6 +355,7 @@ class RedisRateLimiter:
 
     async def acquire_async(self, max_wait: float) -> float:
         """Take a slot of the fleet without blocking the event loop (see `acquire`)."""
+        self._check_bound()
         started = self._clock()
         while True:
             if not self.health.usable():
@@ -319,6 +378,7 @@ class RedisRateLimiter:
 
     def cool_down(self, seconds: float) -> None:
         """Pause every member of the fleet for ``seconds`` from now (this process even if Redis is down)."""
+        self._check_bound()
         self.local.cool_down(seconds)
         if seconds <= 0 or not self.health.usable():
             return
@@ -335,6 +395,7 @@ class RedisRateLimiter:
 
     async def cool_down_async(self, seconds: float) -> None:
         """`cool_down` on ``redis.asyncio``."""
+        self._check_bound()
         self.local.cool_down(seconds)
         if seconds <= 0 or not self.health.usable():
             return

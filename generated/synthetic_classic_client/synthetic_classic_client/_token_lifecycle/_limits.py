@@ -105,6 +105,30 @@ class RateLimiter(Protocol):
         ...
 
 
+@runtime_checkable
+class BindableRateLimiter(Protocol):
+    """A limiter that can take its limits and API from the client it is given to (`RedisRateLimiter`)."""
+
+    def bind(self, limits: ServiceLimits | None, api: str) -> RateLimiter:
+        """Complete the limiter with a client's ``service_limits`` and ``base_url`` (its own win); return it."""
+        ...
+
+
+def resolve_rate_limiter(
+    rate_limiter: RateLimiter | BindableRateLimiter | None, service_limits: ServiceLimits | None, api: str
+) -> RateLimiter | None:
+    """The limiter a client paces its calls with, from its ``rate_limiter`` and ``service_limits`` arguments.
+
+    None and None: no pacing at all. No limiter but limits: a `LocalRateLimiter` of them. A limiter
+    that can be bound (`BindableRateLimiter`) takes what it lacks from the client; any other is used as is.
+    """
+    if rate_limiter is None:
+        return None if service_limits is None else LocalRateLimiter(service_limits)
+    if isinstance(rate_limiter, BindableRateLimiter):
+        return rate_limiter.bind(service_limits, api)
+    return rate_limiter
+
+
 def timeout_error(limits: ServiceLimits, max_wait: float, waited: float, needed: float) -> RateLimitTimeoutError:
     """The error of a call that found no slot within ``max_wait`` (``needed``: the wait still ahead)."""
     return RateLimitTimeoutError(
