@@ -309,6 +309,7 @@ def test_a_limiter_made_without_limits_or_api_takes_the_clients(redis_server: Re
     _MADE.append(limiter)
     with pytest.raises(RuntimeError, match="no limits or API yet"):
         limiter.acquire(1)
+    assert not isinstance(limiter, RateLimiter)  # not a usable limiter yet: it has no limits
     with pytest.raises(ValueError, match="no service limit to pace to"):
         limiter.bind(None, API)
     assert limiter.bind(LIMITS, API) is limiter

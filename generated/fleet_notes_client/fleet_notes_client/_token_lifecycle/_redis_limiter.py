@@ -218,8 +218,9 @@ class RedisRateLimiter:
 
     @property
     def limits(self) -> ServiceLimits:
-        """The service limit this limiter paces to."""
-        self._check_bound()
+        """The service limit this limiter paces to (AttributeError before it has one: see `bind`)."""
+        if not self._bound:
+            raise AttributeError(f"{self!r} has no limits yet: pass them to it, or give it to a client")
         return self._limits
 
     def _options(self, retry_class: Callable[..., object]) -> dict[str, Any]:
