@@ -178,8 +178,8 @@ class RedisRateLimiter:
         self.local = LocalRateLimiter(
             limits, margin=self._margin, clock=self._clock, sleep=self._sleep, async_sleep=self._async_sleep
         )
-        self._bound = True
-        self.health = FailOpen(f"the rate limiter {self!r}", clock=self._clock)
+        self.health = FailOpen(f"the rate limiter {self._describe(limits)}", clock=self._clock)
+        self._bound = True  # last: a thread that sees it sees every part above
 
     def bind(self, limits: ServiceLimits | None, api: str) -> RedisRateLimiter:
         """Complete a limiter made without ``limits`` or ``api`` with a client's, and return it.
@@ -210,11 +210,13 @@ class RedisRateLimiter:
                 f"{self!r} has no limits or API yet: pass them to it, or give it to a client as rate_limiter="
             )
 
-    def __repr__(self) -> str:
+    def _describe(self, limits: ServiceLimits | None) -> str:
         # The Redis URL may hold a password: only its host part is shown.
         redis = safe_url(httpx.URL(self._redis_url))
-        limits = self._limits if self._bound else None
         return f"{type(self).__name__}({redis!r}, {limits!r}, account={self.account!r})"
+
+    def __repr__(self) -> str:
+        return self._describe(self._limits if self._bound else None)
 
     @property
     def limits(self) -> ServiceLimits:
