@@ -13,13 +13,18 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 from token_lifecycle import (
     ADVISORY_REFRESH_SECONDS,
+    AsyncPacedTransport,
     AsyncRetryTransport,
     ClientCredentials,
     Credentials,
+    LocalRateLimiter,
     LoginCall,
     LoginError,
+    PacedTransport,
+    RateLimitTimeoutError,
     RetryPolicy,
     RetryTransport,
+    ServiceLimits,
     Telemetry,
     TokenLifecycle,
     TokenPlacement,
@@ -264,6 +269,57 @@ def test_a_rate_limit_wait_is_recorded_as_it_ends_failed_when_it_timed_out(otel:
         ({"server.address": "api.example"}, 1),
         ({"server.address": "api.example", "error.type": "TimeoutError"}, 1),
     ]
+
+
+def _paced_by_one_call_per_ten_seconds(clock: FakeClock) -> LocalRateLimiter:
+    async def async_sleep(seconds: float) -> None:
+        clock.advance(seconds)
+
+    return LocalRateLimiter(
+        ServiceLimits(requests=1, per=10.0), margin=0.0, clock=clock, sleep=clock.advance, async_sleep=async_sleep
+    )
+
+
+def _check_paced_waits(otel: Otel) -> None:
+    waited, timed_out = otel.spans("bearer_codegen.rate_limit.wait")
+    assert _attrs(waited)["bearer_codegen.wait.seconds"] == 10.0
+    assert "error.type" not in _attrs(waited)
+    assert _attrs(timed_out)["error.type"] == "RateLimitTimeoutError"
+    assert _attrs(timed_out)["url.full"] == f"{BASE_URL}/items"
+    assert otel.total("bearer_codegen.waits") == 2
+
+
+def test_the_pacing_layer_records_only_the_calls_that_waited_or_timed_out(otel: Otel) -> None:
+    """A slot at once: nothing; a wait for the window: a span and a count; no slot within max_wait: error.type."""
+    clock = FakeClock()
+    limiter = _paced_by_one_call_per_ten_seconds(clock)
+    ok = httpx.MockTransport(lambda request: httpx.Response(200))
+    with httpx.Client(transport=PacedTransport(ok, limiter, 30.0, telemetry=otel.telemetry)) as client:
+        client.get(f"{BASE_URL}/items?password={QUERY_SECRET}")
+        assert otel.spans() == []
+        client.get(f"{BASE_URL}/items?password={QUERY_SECRET}")
+    with (
+        httpx.Client(transport=PacedTransport(ok, limiter, 1.0, telemetry=otel.telemetry)) as client,
+        pytest.raises(RateLimitTimeoutError),
+    ):
+        client.get(f"{BASE_URL}/items?password={QUERY_SECRET}")
+    _check_paced_waits(otel)
+
+
+@pytest.mark.anyio
+async def test_async_the_pacing_layer_records_only_the_calls_that_waited_or_timed_out(otel: Otel) -> None:
+    """The async pacing layer records its waits the same way."""
+    clock = FakeClock()
+    limiter = _paced_by_one_call_per_ten_seconds(clock)
+    ok = httpx.MockTransport(lambda request: httpx.Response(200))
+    async with httpx.AsyncClient(transport=AsyncPacedTransport(ok, limiter, 30.0, telemetry=otel.telemetry)) as client:
+        await client.get(f"{BASE_URL}/items")
+        assert otel.spans() == []
+        await client.get(f"{BASE_URL}/items")
+    async with httpx.AsyncClient(transport=AsyncPacedTransport(ok, limiter, 1.0, telemetry=otel.telemetry)) as client:
+        with pytest.raises(RateLimitTimeoutError):
+            await client.get(f"{BASE_URL}/items")
+    _check_paced_waits(otel)
 
 
 def test_no_secret_reaches_any_exported_span_or_metric(otel: Otel) -> None:

@@ -78,6 +78,10 @@ REFRESH_METHOD: Final = "bearer_codegen.refresh.method"
 RETRY_ATTEMPT: Final = "bearer_codegen.retry.attempt"
 WAIT_SECONDS: Final = "bearer_codegen.wait.seconds"
 
+#: Seconds: a rate-limit slot obtained faster than this came at once (the limiter's bookkeeping, a
+#: Redis round trip), not after a wait for the window: such a call records nothing.
+MIN_RECORDED_WAIT_SECONDS: Final = 0.01
+
 #: Why a login or refresh is sent (``bearer_codegen.login.reason``).
 LoginReason = Literal["no_token", "expiring", "advisory", "rejected"]
 
