@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+import token_lifecycle._telemetry as telemetry_module
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
@@ -395,6 +398,34 @@ def test_a_refused_refresh_token_is_a_failed_refresh_span_then_a_login_without_a
     assert {_attrs(span)["url.full"] for span in otel.spans()} == {TOKEN_URL}
     canaries = [OAUTH_PASSWORD, CLIENT_SECRET, *refresh_tokens, *oauth.issued]
     assert [(canary, text) for canary in canaries for text in exported_texts(otel) if canary in text] == []
+
+
+class _Raising(SpanProcessor):
+    """A span processor that fails at every span, as a broken exporter pipeline would."""
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        raise RuntimeError("processor down")
+
+    def on_end(self, span: ReadableSpan) -> None:
+        raise RuntimeError("processor down")
+
+
+def test_a_provider_that_raises_never_fails_a_call_and_is_logged_once(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Login, 401 and replay work with a broken tracer provider: one WARNING naming the exception's type."""
+    monkeypatch.setattr(telemetry_module, "_warned", False)  # once per process: this test's process may have had one
+    provider = TracerProvider()
+    provider.add_span_processor(_Raising())
+    service = FakeService()
+    auth = make_lifecycle(telemetry=Telemetry(provider))
+    with caplog.at_level(logging.WARNING), httpx.Client(transport=service.transport(), auth=auth) as client:
+        assert client.get(f"{BASE_URL}/items").status_code == 200
+        service.revoke_all()
+        assert client.get(f"{BASE_URL}/items").status_code == 200
+    assert (auth.stats.logins, auth.stats.replays) == (2, 1)
+    broken = [record.getMessage() for record in caplog.records if "OpenTelemetry raised" in record.getMessage()]
+    assert broken == ["OpenTelemetry raised RuntimeError; calls go on without that span or count"]
 
 
 def test_disabled_telemetry_emits_nothing() -> None:

@@ -32,11 +32,13 @@ in another context. Its parent is the caller's current span (the login inside a 
 Secrets never reach an attribute, a span name or an event: URLs are `safe_url` (no query string,
 where a login may carry the password), a token appears only as its `fingerprint`, errors only as
 their type (``error.type``), never their message; exceptions are not recorded as events.
-Counters carry only attributes of low cardinality (no URL, no fingerprint).
+Counters carry only attributes of low cardinality (no URL, no fingerprint). Telemetry never fails
+a call: a provider or exporter that raises is logged once (its exception's type) and ignored.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -136,6 +138,21 @@ class _Instruments:
         }
 
 
+_logger = logging.getLogger(__name__)
+_warned = False
+
+
+def _broken(exc: Exception) -> None:
+    """Telemetry never fails a call: a provider or exporter that raises is logged once, then ignored.
+
+    Only the exception's type is logged: its message is the provider's, which we cannot vouch for.
+    """
+    global _warned  # one line per process: a broken exporter would otherwise log at every event
+    if not _warned:
+        _warned = True
+        _logger.warning("OpenTelemetry raised %s; calls go on without that span or count", type(exc).__qualname__)
+
+
 def _error_type(error: BaseException | str) -> str:
     """``error.type``: the exception's class name (of the cause, for a flow closed mid-way), never its message."""
     if isinstance(error, str):
@@ -185,12 +202,15 @@ class Activity:
     def set(self, key: str, value: AttributeValue) -> None:
         """Set a span attribute (a value that is no secret: see the module docstring)."""
         if self._span is not None:
-            self._span.set_attribute(key, value)
+            try:
+                self._span.set_attribute(key, value)
+            except Exception as exc:  # noqa: BLE001 -- telemetry never fails a call (see _broken)
+                _broken(exc)
 
     def set_token(self, token: str) -> None:
         """Name ``token`` on the span by its fingerprint (the token itself never)."""
         if self._span is not None:
-            self._span.set_attribute(TOKEN_FINGERPRINT, fingerprint(token))
+            self.set(TOKEN_FINGERPRINT, fingerprint(token))
 
     def end(self, error: BaseException | str | None = None, *, end_time: int | None = None) -> None:
         """End the span (an error status and ``error.type`` when ``error``) and add 1 to the counter.
@@ -202,16 +222,19 @@ class Activity:
             return
         self._instruments = None  # a second end() does nothing
         attributes = self._count_attributes
-        if error is not None:
-            error_type = _error_type(error)
-            attributes = {**attributes, "error.type": error_type}
+        try:
+            if error is not None:
+                error_type = _error_type(error)
+                attributes = {**attributes, "error.type": error_type}
+                if self._span is not None:
+                    self._span.set_attribute("error.type", error_type)
+                    self._span.set_status(instruments.api.Status(instruments.api.StatusCode.ERROR, error_type))
             if self._span is not None:
-                self._span.set_attribute("error.type", error_type)
-                self._span.set_status(instruments.api.Status(instruments.api.StatusCode.ERROR, error_type))
-        if self._span is not None:
-            self._span.end(end_time)
-        if self._counter is not None:
-            self._counter.add(1, attributes)
+                self._span.end(end_time)
+            if self._counter is not None:
+                self._counter.add(1, attributes)
+        except Exception as exc:  # noqa: BLE001 -- telemetry never fails a call (see _broken)
+            _broken(exc)
 
     def __enter__(self) -> Activity:
         return self
@@ -285,13 +308,17 @@ class Telemetry:
         start_time: int | None = None,
     ) -> Activity:
         """Start span ``name`` (child of ``parent``'s span, else of the current one); count on `Activity.end`."""
-        instruments = self._ready()
-        if instruments is None:
+        try:
+            instruments = self._ready()
+            if instruments is None:
+                return _INERT
+            context = None
+            if parent is not None and parent.span is not None:
+                context = instruments.api.set_span_in_context(parent.span)
+            span = instruments.tracer.start_span(name, context=context, attributes=attributes, start_time=start_time)
+        except Exception as exc:  # noqa: BLE001 -- telemetry never fails a call (see _broken)
+            _broken(exc)
             return _INERT
-        context = None
-        if parent is not None and parent.span is not None:
-            context = instruments.api.set_span_in_context(parent.span)
-        span = instruments.tracer.start_span(name, context=context, attributes=attributes, start_time=start_time)
         return Activity(
             instruments,
             span,
@@ -301,9 +328,12 @@ class Telemetry:
 
     def count(self, counter: str, attributes: dict[str, AttributeValue]) -> None:
         """Add 1 to ``counter`` (one of `COUNTERS`)."""
-        instruments = self._ready()
-        if instruments is not None:
-            instruments.counters[counter].add(1, attributes)
+        try:
+            instruments = self._ready()
+            if instruments is not None:
+                instruments.counters[counter].add(1, attributes)
+        except Exception as exc:  # noqa: BLE001 -- telemetry never fails a call (see _broken)
+            _broken(exc)
 
     # -- the events of the runtime's parts ------------------------------------------------------------
 
