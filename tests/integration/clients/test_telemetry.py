@@ -57,3 +57,33 @@ def test_the_spans_and_counters_of_a_session_match_the_simulators_counts(api: Ap
     assert otel.total("bearer_codegen.retries") == stats["busy"] == len(otel.spans("bearer_codegen.retry.wait"))
     assert client.lifecycle.stats.replays == 1
     assert [text for text in exported_texts(otel) if "demo-password" in text] == []
+
+
+class _Clock:
+    """Monotonic seconds that move only when the limiter sleeps: its waits take no real time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_paced_client_records_its_rate_limit_waits_and_not_its_calls_served_at_once(
+    api: Api, sim: Simulator, otel: Otel
+) -> None:
+    """One call per 10 s: the first call and the login go at once, the second waits a window (one span)."""
+    clock = _Clock()
+    limits = api.package.ServiceLimits(requests=2, per=10.0)  # the login takes a slot too
+    limiter = api.package.LocalRateLimiter(limits, margin=0.0, clock=clock, sleep=clock.sleep)
+    with api.client(sim.url, "demo", "demo-password", telemetry=otel.telemetry, rate_limiter=limiter) as client:
+        assert isinstance(api.call(client), api.listed)
+        assert otel.spans("bearer_codegen.rate_limit.wait") == []
+        assert isinstance(api.call(client), api.listed)
+    (wait,) = otel.spans("bearer_codegen.rate_limit.wait")
+    assert (wait.attributes or {})["bearer_codegen.wait.seconds"] == 10.0
+    assert otel.total("bearer_codegen.waits") == 1
+    assert sim.control("GET", "stats")["busy"] == 0
