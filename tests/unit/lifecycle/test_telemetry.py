@@ -1,4 +1,4 @@
-"""Telemetry: spans and counters of logins, refreshes, recovered 401s and retry waits, never a secret, lazily loaded."""
+"""Telemetry: spans and counters of logins, refreshes, recovered 401s, retry and rate-limit waits; never a secret."""
 
 from __future__ import annotations
 
