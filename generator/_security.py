@@ -52,6 +52,7 @@ from ._scheme_model import (
     SecurityModel,
     TokenSource,
 )
+from ._service_limits import resolve_service_limits
 
 __all__ = [
     "HTTP_METHODS",
@@ -372,6 +373,9 @@ def resolve_security(document: Mapping[str, Any], display: str) -> SecurityModel
         specs[name] = resolved.spec
         warnings += resolved.warnings
     problems += _one_login_operation(display, specs)
+    limits, limit_problems = resolve_service_limits(document, display)
+    problems += [problem for problem in limit_problems if problem.severity is Severity.ERROR]
+    warnings += [problem for problem in limit_problems if problem.severity is Severity.WARNING]
     if problems:
         return problems
     operations_requirements: dict[tuple[str, str], Requirements] = {}
@@ -399,6 +403,7 @@ def resolve_security(document: Mapping[str, Any], display: str) -> SecurityModel
         default=default_requirements,
         operations=operations_requirements,
         warnings=tuple(warnings),
+        service_limits=limits,
     )
 
 

@@ -60,8 +60,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rate-limit",
         metavar="COUNT/SECONDS",
-        default=DEFAULT_RATE_LIMIT.render(),
-        help=f"requests per customer account in a sliding window (default: {DEFAULT_RATE_LIMIT.render()})",
+        help="requests per customer account in a sliding window (default: the spec's x-service-limits, else "
+        f"{DEFAULT_RATE_LIMIT.render()})",
     )
     parser.add_argument(
         "--token-port",
@@ -100,7 +100,7 @@ def parse_rate_limit(text: str) -> RateLimit | str:
 
 def _settings(args: argparse.Namespace) -> tuple[Api, Fixtures, float | None, RateLimit] | list[Problem]:
     problems: list[Problem] = []
-    limit = parse_rate_limit(str(args.rate_limit))
+    limit = None if args.rate_limit is None else parse_rate_limit(str(args.rate_limit))
     if isinstance(limit, str):
         problems.append(Problem("--rate-limit", "", limit))
     override = None if args.token_lifetime is None else parse_lifetime(str(args.token_lifetime))
@@ -132,6 +132,10 @@ def _settings(args: argparse.Namespace) -> tuple[Api, Fixtures, float | None, Ra
         )
     if problems or isinstance(fixtures, list) or isinstance(limit, str) or isinstance(override, str):
         return problems
+    if limit is None:
+        # The service's limit as the document declares it, which generated clients pace themselves to.
+        declared = None if api.security is None else api.security.service_limits
+        limit = DEFAULT_RATE_LIMIT if declared is None else RateLimit(declared.requests, declared.per)
     return api, fixtures, override, limit
 
 
