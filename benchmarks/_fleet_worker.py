@@ -34,6 +34,8 @@ START_TIMEOUT_SECONDS = 120.0
 #: The logger of the runtime embedded in the package, where `FailOpen` reports outages.
 RUNTIME_LOGGER = "synthetic_classic_client._token_lifecycle"
 READY, GO = "ready", "go"
+#: What the Redis limiter's keys name: the API and the customer account whose limit the fleet shares.
+API, ACCOUNT = "synthetic-classic", "1001"
 
 
 class _OutageLog(logging.Handler):
@@ -56,16 +58,15 @@ def build_client(url: str, credentials: Credentials, args: argparse.Namespace) -
     """The client of one worker process: its token store and rate limiter as the fleet's configuration says."""
     import synthetic_classic_client as package
 
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"service_limits": None}  # "none": no pacing, whatever the document declares
     if args.store == "redis":
-        options["token_store"] = getattr(package, "RedisTokenStore")(args.redis_url)  # noqa: B009 - lazy export
+        options["token_store"] = package.RedisTokenStore(args.redis_url)
     if args.limiter != "none":
         requests, per = args.limit.split("/")
-        options["service_limits"] = getattr(package, "ServiceLimits")(requests=int(requests), per=float(per))  # noqa: B009
+        limits = package.ServiceLimits(requests=int(requests), per=float(per))
+        options["service_limits"] = limits  # "local": the client's own LocalRateLimiter of these limits
         if args.limiter == "redis":
-            options["rate_limiter"] = getattr(package, "RedisRateLimiter")(args.redis_url)  # noqa: B009
-        else:
-            options["rate_limiter"] = getattr(package, "LocalRateLimiter")()  # noqa: B009
+            options["rate_limiter"] = package.RedisRateLimiter(args.redis_url, limits, api=API, account=ACCOUNT)
     return AuthenticatedClient(base_url=url, credentials=credentials, **options)
 
 

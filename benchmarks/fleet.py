@@ -165,9 +165,12 @@ def _call_rows(redis_url: str, rounds: int, calls: int) -> list[list[object]]:
     credentials = package.Credentials(username="demo", password="demo-password")
     generous = package.ServiceLimits(requests=10_000_000, per=1.0)
     limiters: dict[str, dict[str, Any]] = {
-        "no limiter": {},
-        "in-process limiter": {"service_limits": generous, "rate_limiter": package.LocalRateLimiter(generous)},
-        "Redis limiter": {"service_limits": generous, "rate_limiter": package.RedisRateLimiter(redis_url, generous)},
+        "no limiter": {"service_limits": None},
+        "in-process limiter": {"service_limits": generous},
+        "Redis limiter": {
+            "service_limits": generous,
+            "rate_limiter": package.RedisRateLimiter(redis_url, generous, api="bench", account="bench"),
+        },
     }
     transport = {"transport": httpx.MockTransport(_answer)}
     sides: dict[str, Callable[[], object]] = {}
