@@ -65,7 +65,11 @@ class FleetResult:
 
     seconds: float
     """The calling time of the run (every worker's)."""
+    warmup: float
+    """Its first seconds, whose successful calls are counted apart (`warmup_ok`)."""
     ok: int
+    """Successful calls after the warm-up."""
+    warmup_ok: int
     failures: Counter[str]
     """Failed user calls by exception type (``killed`` for a worker that had to be killed)."""
     account: dict[str, int]
@@ -83,8 +87,10 @@ class FleetResult:
 
     @property
     def calls_per_second(self) -> float:
-        """Successful calls per second of calling time, over the whole fleet."""
-        return self.ok / self.seconds
+        """Successful calls per second after the warm-up, over the whole fleet: under a sliding window of
+        L per W, a fleet that keeps calling gets at most L/W once the first window (whose L slots are free
+        at once) is behind it."""
+        return self.ok / (self.seconds - self.warmup)
 
 
 def worker_environment(user: str = "demo", password: str = "demo-password") -> dict[str, str]:  # noqa: S107
@@ -104,16 +110,18 @@ def run_fleet(
     threads: int,
     seconds: float,
     log_dir: Path,
+    warmup: float = 0.0,
     during: Callable[[], None] | None = None,
 ) -> FleetResult:
     """Run a fleet against the simulator at ``url`` (reset first) and return its counts.
 
+    Successful calls of the first ``warmup`` seconds are counted apart (`FleetResult.warmup_ok`).
     ``during`` runs on this thread once every worker was told to go (a fault: kill Redis, restart it);
     it must return before the run ends.
     """
     httpx.post(f"{url}/_control/reset", timeout=10.0).raise_for_status()
     command = [sys.executable, "-m", "benchmarks._fleet_worker", url, "--threads", str(threads)]
-    command += ["--seconds", str(seconds), *config.arguments()]
+    command += ["--seconds", str(seconds), "--warmup", str(warmup), *config.arguments()]
     members: list[subprocess.Popen[str]] = []
     logs: list[IO[str]] = []
     try:
@@ -158,7 +166,9 @@ def run_fleet(
         failures.update(report.get("failures", {}))
     return FleetResult(
         seconds=seconds,
+        warmup=warmup,
         ok=sum(int(report.get("ok", 0)) for report in reports),
+        warmup_ok=sum(int(report.get("warmup", 0)) for report in reports),
         failures=failures,
         account=dict(stats["accounts"].get(ACCOUNT, {"logins": 0, "busy": 0, "ok": 0})),
         workers=processes,
@@ -201,6 +211,13 @@ def recovery_seconds(result: FleetResult, restarted_at: float) -> float | None:
 def summary(results: Sequence[FleetResult]) -> list[dict[str, object]]:
     """The figures of each run, for a test's failure message or a log."""
     return [
-        {"ok": r.ok, "failures": dict(r.failures), "account": r.account, "down": len(r.down), "back": len(r.back)}
+        {
+            "ok": r.ok,
+            "warmup_ok": r.warmup_ok,
+            "failures": dict(r.failures),
+            "account": r.account,
+            "down": len(r.down),
+            "back": len(r.back),
+        }
         for r in results
     ]

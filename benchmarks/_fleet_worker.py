@@ -3,12 +3,13 @@
 Run by `benchmarks._fleet` (never by hand)::
 
     python -m benchmarks._fleet_worker URL --threads M --seconds S --store memory|redis
-        [--limiter none|local|redis] [--redis-url redis://...] [--limit L/W]
+        [--warmup W] [--limiter none|local|redis] [--redis-url redis://...] [--limit L/W]
 
 with the generated ``synthetic_classic_client`` importable and the credentials in ``SYNTHETIC_USER`` /
 ``SYNTHETIC_PASSWORD`` (never on the command line, where ``ps`` shows it). The worker builds its client,
 prints ``ready``, waits for a ``go`` line on stdin (so that every member of the fleet starts at once),
-calls ``GET /sites`` from every thread for S seconds, then prints one JSON line: the calls that succeeded,
+calls ``GET /sites`` from every thread for S seconds, then prints one JSON line: the calls that succeeded
+(apart: those of the first ``--warmup`` seconds, the burst of a fresh window and the first login),
 the ones that failed by exception type (a ``ServiceLimitError`` is a call the fleet lost to the service
 limit), and the wall-clock times at which the fleet's shared backend (Redis) was reported unavailable and
 back (the runtime's `FailOpen` log lines), from which the fleet's recovery after an outage is read.
@@ -70,15 +71,19 @@ def build_client(url: str, credentials: Credentials, args: argparse.Namespace) -
     return AuthenticatedClient(base_url=url, credentials=credentials, **options)
 
 
-def _call_until(client: AuthenticatedClient, deadline: float, tally: collections.Counter[str]) -> None:
-    """Call ``GET /sites`` until ``deadline`` (monotonic), counting each outcome in ``tally``."""
-    while time.monotonic() < deadline:
+def _call_until(client: AuthenticatedClient, warm: float, deadline: float, tally: collections.Counter[str]) -> None:
+    """Call ``GET /sites`` until ``deadline`` (monotonic), counting each outcome in ``tally``; a success before
+    ``warm`` counts as ``warmup`` (the first window's burst and the first login), after it as ``ok``."""
+    while (now := time.monotonic()) < deadline:
         try:
             response = list_sites.sync_detailed(client=client)
         except Exception as error:  # noqa: BLE001 - every failure a user would see is what we count
             tally[type(error).__name__] += 1
             continue
-        tally["ok" if response.status_code == 200 else f"HTTP {int(response.status_code)}"] += 1
+        if response.status_code == 200:
+            tally["ok" if now >= warm else "warmup"] += 1
+        else:
+            tally[f"HTTP {int(response.status_code)}"] += 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("url")
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--warmup", type=float, default=0.0, help="seconds whose successes count as warm-up")
     parser.add_argument("--store", choices=("memory", "redis"), default="memory")
     parser.add_argument("--limiter", choices=("none", "local", "redis"), default="none")
     parser.add_argument("--redis-url", default="")
@@ -104,17 +110,25 @@ def main(argv: list[str] | None = None) -> int:
         if line != GO:
             print(f"no {GO!r} within {START_TIMEOUT_SECONDS:.0f}s (read {line!r})", file=sys.stderr)
             return 2
-        deadline = time.monotonic() + args.seconds
+        start = time.monotonic()
+        warm, deadline = start + args.warmup, start + args.seconds
         threads = [
-            threading.Thread(target=_call_until, args=(client, deadline, tally), daemon=True) for tally in tallies
+            threading.Thread(target=_call_until, args=(client, warm, deadline, tally), daemon=True) for tally in tallies
         ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
     total = sum(tallies, collections.Counter[str]())
-    ok = total.pop("ok", 0)
-    result = {"pid": os.getpid(), "ok": ok, "failures": dict(total), "down": outages.down, "back": outages.back}
+    ok, warmup = total.pop("ok", 0), total.pop("warmup", 0)
+    result = {
+        "pid": os.getpid(),
+        "ok": ok,
+        "warmup": warmup,
+        "failures": dict(total),
+        "down": outages.down,
+        "back": outages.back,
+    }
     print(json.dumps(result), flush=True)
     return 0
 

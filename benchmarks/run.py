@@ -64,7 +64,7 @@ def main() -> int:
         ),
         "real-world": lambda: real_world.report(rounds=1 if quick else 3),
         "fleet": lambda: fleet.report(
-            rounds=3 if quick else 9, calls=100 if quick else 300, seconds=8.0 if quick else fleet.SECONDS
+            rounds=3 if quick else 9, calls=100 if quick else 300, seconds=12.0 if quick else fleet.SECONDS
         ),
     }
     if args.only:
