@@ -26,14 +26,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from benchmarks._common import ROOT, interleave, median, rotations, simulator, table
 from benchmarks._fleet import FleetConfig, FleetResult, recovery_seconds, run_fleet, worker_environment
+
+if TYPE_CHECKING:
+    from tests.redis_server import RedisServer
 
 PROCESSES, THREADS = 8, 4
 #: Seconds every fleet configuration calls for.
@@ -69,7 +72,7 @@ print(elapsed)
 
 
 @contextlib.contextmanager
-def _redis() -> Iterator[Any]:
+def _redis() -> Generator[RedisServer]:
     """A real redis-server on a free loopback port (tests/redis_server.py), stopped on the way out."""
     sys.path.insert(0, str(ROOT))
     from tests.redis_server import running_redis
