@@ -7,7 +7,6 @@ counts it all. The one sequence of these decisions lives in `._flow`; `TokenLife
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import threading
@@ -55,7 +54,11 @@ def _is_replayable(request: httpx.Request) -> bool:
 
 
 class TokenKeeper:
-    """Hold one lifecycle's token, counters and store, and decide about them (no waiting, no I/O but the store)."""
+    """Hold one lifecycle's token, counters and store, and decide about them (no waiting, no I/O).
+
+    What the store holds comes in (`adopt`) and what it should hold goes out (`stored_form`, the token
+    to discard): the drivers do the store's I/O, each in its own way (see `._store_io`).
+    """
 
     def __init__(
         self,
@@ -100,8 +103,6 @@ class TokenKeeper:
         self._mandatory_window = mandatory_window
         self._clock = clock
         self._wall_clock = wall_clock
-        #: Consulted before every login and written after it, under its ``lock()`` (taken by the drivers).
-        self.store = store
         self._logger = logger
         self._allow_insecure_http = allow_insecure_http
         # Decided once: every request the token goes with has the service's origin, so the same verdict.
@@ -109,6 +110,10 @@ class TokenKeeper:
         self._redaction = redaction
         # The store may be shared: a subject keeps one user's token away from another user.
         self._subject = "" if credentials is None else f"{credentials.username}@{safe_url(base_url)}"
+        # Consulted before every login and written after it, under its ``lock()`` (all by the drivers).
+        # A store shared by many subjects (Redis) gives each lifecycle the store of its own subject.
+        bound: Callable[[str], TokenStore] | None = getattr(store, "bound", None)
+        self.store: TokenStore = store if bound is None else bound(self._subject)
         # Guards _state and _counts; never held across I/O or a yield.
         self._state_lock = threading.Lock()
         renew_after_fork(self, _state_lock=threading.Lock)  # a forked child's first call must not hang
@@ -248,21 +253,22 @@ class TokenKeeper:
             return f"token {fingerprint(current.token)} expired {-remaining:.0f}s ago"
         return f"{need.value} refresh: token {fingerprint(current.token)} has {remaining:.0f}s left"
 
-    def begin_refresh(
+    def check_can_log_in(self) -> None:
+        """Raise when there is nothing to log in with (a static token alone, after ``invalidate()``)."""
+        if self._login is None or self._credentials is None:
+            raise AuthError("no token and no credentials to log in with: pass credentials or a fresh token")
+
+    def login_request(
         self,
         request: httpx.Request,
         need: Need,
         current: TokenState | None,
         *,
         rejected: str | None,
-    ) -> TokenState | httpx.Request:
-        """Adopt a usable token from the store, or return the login request to send (store lock held)."""
+    ) -> httpx.Request:
+        """The login (or refresh-token) request to send, logged with its reason (store lock held)."""
         if self._login is None or self._credentials is None:
-            # Only reachable after invalidate() on a lifecycle that was given a static token alone.
             raise AuthError("no token and no credentials to log in with: pass credentials or a fresh token")
-        adopted = self._adopt_from_store(need, current, rejected)
-        if adopted is not None:
-            return adopted
         refresh_token = self._refresh.current
         login_request = login_request_for(
             self._login,
@@ -281,14 +287,16 @@ class TokenKeeper:
         )
         return login_request
 
-    def _adopt_from_store(self, need: Need, current: TokenState | None, rejected: str | None) -> TokenState | None:
-        try:
-            stored = self.store.load()
-        except OSError as exc:
-            self._logger.warning("cannot read the token store %r (%s); logging in instead", self.store, exc)
-            return None
+    def adopt(
+        self, stored: StoredToken | None, need: Need, current: TokenState | None, *, rejected: str | None
+    ) -> tuple[TokenState | None, str | None]:
+        """Judge what the store held: the state to use instead of a login (or None), and a token to discard.
+
+        The token to discard is the stored one when the service refused it (or it cannot be sent): the
+        flow compare-and-invalidates it, so that the next process does not take it either.
+        """
         if stored is None or stored.subject != self._subject:
-            return None
+            return None, None
         with self._state_lock:
             refused = stored.token == rejected or stored.token in self._rejected
         if not is_header_safe(stored.token) or len(stored.token) > MAX_TOKEN_LENGTH:
@@ -296,17 +304,15 @@ class TokenKeeper:
             self._logger.warning("the token in %r cannot be sent in a header; discarding it", self.store)
             refused = True
         if refused:
-            # The service said no: do not hand it to the next process either.
-            self._store_write(self.store.clear)
-            return None
+            return None, stored.token  # the service said no: do not hand it to the next process either
         if current is not None and stored.token == current.token:
-            return None
+            return None, None
         now, wall = self._clock(), self._wall_clock()
         age = 0.0 if stored.obtained_at_wall is None else max(0.0, wall - stored.obtained_at_wall)
         state = TokenState(token=stored.token, obtained_at=now - age, expires_at=now + stored.expires_at_wall - wall)
         fresh_need = state.need(now, advisory_window=self._advisory_window, mandatory_window=self._mandatory_window)
         if fresh_need is Need.MANDATORY or (need is Need.ADVISORY and fresh_need is not Need.NOTHING):
-            return None
+            return None, None
         self._redaction.remember(stored.token)
         with self._state_lock:
             self._state = state
@@ -314,7 +320,30 @@ class TokenKeeper:
         self._logger.info(
             "using token %s from %r (expires in %.0fs)", fingerprint(state.token), self.store, state.remaining(now)
         )
-        return state
+        return state, None
+
+    def stored_form(self, state: TokenState) -> StoredToken:
+        """``state`` as the store keeps it: wall-clock times (monotonic clocks do not cross processes)."""
+        now, wall = self._clock(), self._wall_clock()
+        return StoredToken(
+            token=state.token,
+            expires_at_wall=wall + (state.expires_at - now),
+            obtained_at_wall=wall - (now - state.obtained_at),
+            subject=self._subject,
+        )
+
+    def store_wait_over(self) -> None:
+        """Log a store lock that stayed busy for ``login_wait``: the caller logs in without it."""
+        self._logger.warning(
+            "%r stayed locked for %.1fs (another process's login may hang); logging in without its lock",
+            self.store,
+            self._login_wait,
+        )
+
+    def store_failed(self, action: str, error: OSError) -> None:
+        """Log a store that could not be read or written: the store only shares logins, the call goes on."""
+        consequence = "logging in instead" if action == "read" else "other processes will log in"
+        self._logger.warning("cannot %s the token store %r (%s); %s", action, self.store, error, consequence)
 
     def _login_failed(self, error: LoginError) -> LoginError:
         """Count and log a refused login answer, and share it with the waiters like any failed login."""
@@ -351,12 +380,12 @@ class TokenKeeper:
         *,
         rejected: str | None,
     ) -> TokenState | httpx.Request:
-        """Turn a read login response into the current token, save it and log it; raise `LoginError`.
+        """Turn a read login response into the current token and log it; raise `LoginError`.
 
         A failed refresh by refresh token (RFC 6749 §6) drops that refresh token and returns the request
         of a full login instead: the flow sends it, once (the next refresh is a login).
         """
-        now, wall = self._clock(), self._wall_clock()  # the lifetime counts from the response's arrival
+        now = self._clock()  # the lifetime counts from the response's arrival
         if self._login is None or self._credentials is None:
             raise AuthError("no credentials to log in with")  # unreachable: begin_refresh checked first
         username = self._credentials.username
@@ -385,14 +414,6 @@ class TokenKeeper:
             self._counts["token_refreshes" if refreshing else "logins"] += 1
             if current is not None and rejected is None and need is not Need.NOTHING:
                 self._counts["proactive_refreshes"] += 1
-        self._store_write(
-            functools.partial(
-                self.store.save,
-                StoredToken(
-                    token=result.token, expires_at_wall=wall + lifetime, obtained_at_wall=wall, subject=self._subject
-                ),
-            )
-        )
         self._logger.info("logged in as %r: token %s expires in %.0fs", username, fingerprint(result.token), lifetime)
         return state
 
@@ -404,17 +425,7 @@ class TokenKeeper:
         with self._state_lock:
             self._counts["failed_token_refreshes"] += 1
         self._logger.warning("refresh by refresh token failed (%s); logging in instead", error)
-        login_request = self.begin_refresh(request, need, current, rejected=rejected)
-        if isinstance(login_request, TokenState):  # unreachable: the store lock is held, the store unchanged
-            raise error
-        return login_request
-
-    def _store_write(self, write: Callable[[], None]) -> None:
-        # The store only shares logins: failing to write it must not fail the request that logged in.
-        try:
-            write()
-        except OSError as exc:
-            self._logger.warning("cannot write the token store %r (%s); other processes will log in", self.store, exc)
+        return self.login_request(request, need, current, rejected=rejected)
 
     def log_advisory_failure(self, kept: TokenState) -> None:
         self._logger.warning(

@@ -178,7 +178,7 @@ async def test_an_async_caller_waits_for_the_sync_login_of_a_shared_lifecycle(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A sync login is in flight on a thread; an async client of the same lifecycle polls, then adopts."""
-    monkeypatch.setattr("token_lifecycle._auth.STORE_LOCK_POLL_SECONDS", 0.0)
+    monkeypatch.setattr("token_lifecycle._store_io.STORE_LOCK_POLL_SECONDS", 0.0)
     service, store = FakeService(), SignallingStore()
     lifecycle = make_lifecycle(store=store)
     entered, release = threading.Event(), threading.Event()

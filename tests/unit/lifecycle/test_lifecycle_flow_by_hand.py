@@ -1,14 +1,16 @@
-"""The auth flow driven by hand: every request it yields, and what it does with each response."""
+"""The auth flow driven by hand: every request it yields, what it does with each response, and its steps."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from token_lifecycle import Credentials, TokenLifecycle, TokenRejectedError
+from token_lifecycle import Credentials, MemoryTokenStore, StoredToken, TokenLifecycle, TokenRejectedError
+from token_lifecycle._flow import Discard, Hold, Load, Read, Save, Send, auth_steps
 
 from ._support import BASE_URL, PASSWORD, USERNAME, FakeClock, make_lifecycle, query_login
 
@@ -340,3 +342,91 @@ def test_invalid_on_can_name_other_statuses() -> None:
 def test_credentials_repr_hides_the_password() -> None:
     """``repr(Credentials)`` shows the user name and ``password='***'``."""
     assert repr(Credentials("alice", "pw")) == "Credentials(username='alice', password='***')"
+
+
+def _walk(auth: TokenLifecycle, store: MemoryTokenStore, answers: dict[str, list[httpx.Response]]) -> list[str]:
+    """Drive `auth_steps` by hand as a driver would; return each step, named, in order."""
+    request = httpx.Request("GET", f"{BASE_URL}/items")
+    steps = auth_steps(auth._keeper, request)  # pyright: ignore[reportPrivateUsage]  # the steps, not a driver
+    seen: list[str] = []
+    answer: object = None
+    while True:
+        try:
+            step = steps.send(answer)
+        except StopIteration:
+            return seen
+        answer = None
+        if isinstance(step, Send):
+            kind = "login" if step.request.url.path.endswith("/login") else "api"
+            seen.append(f"Send {kind}")
+            answer = answers[kind].pop(0)
+        elif isinstance(step, Read):
+            seen.append("Read")
+            step.response.read()
+        elif isinstance(step, Hold):
+            seen.append(f"Hold {step.lock}")
+            answer = True
+        elif isinstance(step, Load):
+            seen.append("LOAD")
+            answer = store.load()
+        elif isinstance(step, Save):
+            seen.append(f"Save {step.token.token}")
+            store.save(step.token)
+        elif isinstance(step, Discard):
+            seen.append(f"Discard {step.token}")
+            store.discard(step.token)
+        else:
+            seen.append("RELEASE")
+
+
+def _reply(status: int, text: str = "") -> httpx.Response:
+    return httpx.Response(status, text=text, request=httpx.Request("GET", BASE_URL))
+
+
+def test_the_steps_load_the_store_before_a_login_and_save_after_it() -> None:
+    """Store I/O is a step of its own, under the store's lock: LOAD, then the login, then Save."""
+    store = MemoryTokenStore()
+    auth = make_lifecycle(store=store)
+    seen = _walk(auth, store, {"login": [_reply(200, "tok-1")], "api": [_reply(200)]})
+    assert seen == [
+        "Hold flow",
+        "Hold store",
+        "LOAD",
+        "Send login",
+        "Read",
+        "Save tok-1",
+        "RELEASE",
+        "RELEASE",
+        "Send api",
+    ]
+    saved = store.load()
+    assert saved is not None
+    assert saved.subject == f"{USERNAME}@{BASE_URL}"
+
+
+def test_the_steps_discard_a_rejected_stored_token_before_logging_in() -> None:
+    """A stored token the service rejected is compare-and-invalidated (Discard) before the new login."""
+    store = MemoryTokenStore()
+    store.save(StoredToken(token="tok-0", expires_at_wall=time.time() + 3600, subject=f"{USERNAME}@{BASE_URL}"))
+    auth = make_lifecycle(store=store)
+    api = [_reply(401), _reply(200)]
+    seen = _walk(auth, store, {"login": [_reply(200, "tok-1")], "api": api})
+    assert seen == [
+        "Hold flow",
+        "Hold store",
+        "LOAD",  # tok-0 adopted
+        "RELEASE",
+        "RELEASE",
+        "Send api",  # 401
+        "Read",
+        "Hold flow",
+        "Hold store",
+        "LOAD",  # tok-0 again: the rejected one
+        "Discard tok-0",
+        "Send login",
+        "Read",
+        "Save tok-1",
+        "RELEASE",
+        "RELEASE",
+        "Send api",  # the replay
+    ]

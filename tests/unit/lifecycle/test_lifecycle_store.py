@@ -231,7 +231,7 @@ async def test_async_flow_polls_a_busy_file_lock_without_blocking_the_loop(
 ) -> None:
     """While another process holds the lock the async flow keeps the loop free, then adopts its token."""
 
-    monkeypatch.setattr("token_lifecycle._auth.STORE_LOCK_POLL_SECONDS", 0.0)
+    monkeypatch.setattr("token_lifecycle._store_io.STORE_LOCK_POLL_SECONDS", 0.0)
     service = FakeService()
     service.valid.add("from-elsewhere")
     store = FileTokenStore(tmp_path / "token.json")

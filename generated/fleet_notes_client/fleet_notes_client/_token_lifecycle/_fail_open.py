@@ -84,7 +84,12 @@ class FailOpen:
         """Record a working operation: after an outage, say once that the backend is back."""
         if self._down_since is None:
             return  # the common case: no lock, no clock
+        since = self._end_outage()
+        if since is not None:  # None: another thread said it first
+            self._logger.info("%s is back after %.1fs", self.what, self._clock() - since)
+
+    def _end_outage(self) -> float | None:
+        """Mark the backend as working; when the outage had started (and not yet been ended), its start."""
         with self._lock:
             since, self._down_since = self._down_since, None
-        if since is not None:
-            self._logger.info("%s is back after %.1fs", self.what, self._clock() - since)
+            return since

@@ -19,13 +19,15 @@ One concern per module, in the order they build on each other:
 - ``_oauth2``       RFC 6749 specifics: error answers (§5.2), the refresh token held in memory (§6)
 - ``_answer``       a login's answer: screened before it is read, then the token, lifetime, refresh token
 - ``_fail_open``    a shared backend (Redis) that fails: one warning, work without it until it is back
-- ``_stores``       where a token lives between logins (memory, or a file shared by processes)
+- ``_stores``       where a token lives between logins (memory, or a file shared by processes); the protocols
+- ``_redis_backend`` Redis clients with bounded timeouts, and the health of that Redis (loaded lazily)
 - ``_redis_store``  a token shared by a fleet of processes on many hosts, through Redis (loaded lazily)
 - ``_pools``        the httpx clients a generated client built: one per event loop, none across a fork
 - ``_retry``        retries of service-limit answers (503), at the transport layer
 - ``_attempts``     finished logins and the last failure: what waiting callers share, the back-off
 - ``_keeper``       the token of one lifecycle and every decision about it
 - ``_flow``         the one sequence of those decisions, as steps, for the sync and the async flow
+- ``_store_io``     the store's steps carried out (awaited on an async store), its lock polled within a bound
 - ``_hooks``        event hooks: secrets never follow a redirect; your hooks skip the replayed 401
 - ``_locks``        bounded waits for a lock, for both drivers
 - ``_auth``         `TokenLifecycle`, the ``httpx.Auth`` that drives the steps
@@ -43,7 +45,6 @@ from ._auth import (
     DEFAULT_INVALID_ON,
     DEFAULT_LOGGER_NAME,
     LOGIN_WAIT_MARGIN_SECONDS,
-    STORE_LOCK_POLL_SECONDS,
     TokenLifecycle,
 )
 from ._credentials import ClientCredentials, Credentials
@@ -84,7 +85,8 @@ from ._retry import (
 )
 from ._security import SECURITY_EXTENSION, SecurityAuth, SecurityScheme
 from ._state import ADVISORY_REFRESH_SECONDS, MANDATORY_REFRESH_SECONDS, LifecycleStats, TokenState
-from ._stores import FileTokenStore, MemoryTokenStore, StoredToken, TokenStore
+from ._store_io import STORE_LOCK_POLL_SECONDS
+from ._stores import AsyncTokenStore, FileTokenStore, MemoryTokenStore, StoredToken, TokenStore
 
 if TYPE_CHECKING:  # imported on first use by __getattr__ below: see _LAZY
     from ._redis_store import RedisTokenStore
@@ -127,6 +129,7 @@ __all__ = [
     "SECURITY_EXTENSION",
     "STORE_LOCK_POLL_SECONDS",
     "AsyncRetryTransport",
+    "AsyncTokenStore",
     "AuthError",
     "BuiltClients",
     "ClientCredentials",

@@ -8,7 +8,6 @@ two drivers of the auth flow. Both drivers run the same decisions, `._flow.auth_
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import threading
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ._credentials import ClientCredentials, Credentials, basic_authorization
-from ._flow import Hold, Read, Send, auth_steps
+from ._flow import Discard, Hold, Load, Read, Save, Send, auth_steps
 from ._fork import renew_after_fork
 from ._hooks import REPLAY_PENDING, AsyncEventHook, EventHook, EventHookGuard
 from ._keeper import LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS, TokenKeeper
@@ -30,6 +29,7 @@ from ._login import LoginCall, is_header_safe
 from ._placement import TokenPlacement
 from ._redaction import SecretRedactionFilter, install_redaction_filter
 from ._state import ADVISORY_REFRESH_SECONDS, MANDATORY_REFRESH_SECONDS, LifecycleStats
+from ._store_io import acarry_out, async_store_lock, carry_out, sync_store_lock
 from ._stores import MemoryTokenStore, TokenStore
 from ._urls import origin, safe_url
 
@@ -42,9 +42,6 @@ DEFAULT_INVALID_ON = frozenset({401})
 
 #: Logger used when the caller names none; generated clients pass ``"<package>.auth"``.
 DEFAULT_LOGGER_NAME = "token_lifecycle"
-
-#: Seconds between two tries of a busy store lock in the async flow (which must not block the loop).
-STORE_LOCK_POLL_SECONDS = 0.05
 
 #: Seconds a caller waits for another caller's login beyond ``2 * login_timeout`` (one attempt:
 #: its connection and its answer, each bounded by ``login_timeout``) before it gives up.
@@ -88,9 +85,11 @@ class TokenLifecycle(httpx.Auth):
     ``token`` is a static token for users who already hold one: it never expires on its own, and without
     ``credentials`` a rejection raises `TokenRejectedError`. ``store`` (default `MemoryTokenStore`) is
     consulted before every login and written after it, under its ``lock()``; a `FileTokenStore` thereby
-    lets the processes of one machine share one login. ``wall_clock`` only converts expiry to and from
-    the store's wall-clock form. Every secret (password, static and issued tokens) is registered with
-    the shared `SecretRedactionFilter`, installed on the httpx/httpcore loggers and on ``logger_name``.
+    lets the processes of one machine share one login, a `RedisTokenStore` those of a fleet. The
+    drivers do the store's I/O (`._store_io`): the async one awaits an `AsyncTokenStore`.
+    ``wall_clock`` only converts expiry to and from the store's wall-clock form. Every secret
+    (password, static and issued tokens) is registered with the shared `SecretRedactionFilter`,
+    installed on the httpx/httpcore loggers and on ``logger_name``.
 
     Transport errors while the login request is on the wire are raised by httpx outside this flow, so
     they reach the caller even for an advisory refresh.
@@ -333,6 +332,8 @@ class TokenLifecycle(httpx.Auth):
                             request.extensions.pop(REPLAY_PENDING, None)
                 elif isinstance(step, Read):
                     step.response.read()
+                elif isinstance(step, Load | Save | Discard):
+                    answer = carry_out(self._keeper, step)
                 elif isinstance(step, Hold):
                     if step.lock == "flow" or deadline == math.inf:
                         deadline = time.monotonic() + self.login_wait
@@ -375,6 +376,8 @@ class TokenLifecycle(httpx.Auth):
                             request.extensions.pop(REPLAY_PENDING, None)
                 elif isinstance(step, Read):
                     await step.response.aread()
+                elif isinstance(step, Load | Save | Discard):
+                    answer = await acarry_out(self._keeper, step)
                 elif isinstance(step, Hold):
                     if step.lock == "flow" or deadline == math.inf:
                         deadline = time.monotonic() + self.login_wait
@@ -400,12 +403,12 @@ class TokenLifecycle(httpx.Auth):
     def _sync_hold(self, step: Hold, deadline: float) -> AbstractContextManager[bool]:
         if step.lock == "store":
             # A sync call on a thread that runs an event loop does not wait: that loop may hold the lock.
-            return self._sync_store_lock(blocking=step.blocking and may_block_here(), deadline=deadline)
+            return sync_store_lock(self._keeper, blocking=step.blocking and may_block_here(), deadline=deadline)
         return held(self._sync_lock, blocking=step.blocking, deadline=deadline)
 
     def _async_hold(self, step: Hold, deadline: float) -> AbstractAsyncContextManager[bool]:
         if step.lock == "store":
-            return self._async_store_lock(blocking=step.blocking, deadline=deadline)
+            return async_store_lock(self._keeper, blocking=step.blocking, deadline=deadline)
         return async_held(self._async_lock(), blocking=step.blocking, deadline=deadline)
 
     def _async_lock(self) -> asyncio.Lock:
@@ -419,40 +422,3 @@ class TokenLifecycle(httpx.Auth):
                 self._async_locks = {key: value for key, value in self._async_locks.items() if not key.is_closed()}
                 lock = self._async_locks[loop] = asyncio.Lock()
             return lock
-
-    def _store_wait_over(self) -> None:
-        self._logger.warning(
-            "%r stayed locked for %.1fs (another process's login may hang); logging in without its lock",
-            self._keeper.store,
-            self.login_wait,
-        )
-
-    @contextlib.contextmanager
-    def _sync_store_lock(self, *, blocking: bool, deadline: float) -> Generator[bool, None, None]:
-        # Poll the non-blocking form until the deadline: the holder may be a hung or stopped process.
-        while True:
-            with self._keeper.store.lock(blocking=False) as held:
-                if held or not blocking:
-                    yield held
-                    return
-            if time.monotonic() >= deadline:
-                self._store_wait_over()
-                yield False
-                return
-            time.sleep(min(STORE_LOCK_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-
-    @contextlib.asynccontextmanager
-    async def _async_store_lock(self, *, blocking: bool, deadline: float) -> AsyncGenerator[bool, None]:
-        # Poll the non-blocking form so that a lock held by another process never blocks the event loop.
-        while True:
-            with self._keeper.store.lock(blocking=False) as held:
-                if held or not blocking:
-                    yield held
-                    return
-            if time.monotonic() >= deadline:
-                self._store_wait_over()
-                yield False
-                return
-            import asyncio  # only async users pay for importing asyncio (import time of the client)
-
-            await asyncio.sleep(min(STORE_LOCK_POLL_SECONDS, max(0.0, deadline - time.monotonic())))

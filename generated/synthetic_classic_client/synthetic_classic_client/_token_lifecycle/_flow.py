@@ -13,7 +13,15 @@ step         the driver                                        and resumes the s
 `Read`       reads the response body                           None
 `Hold`       takes the flow's or the store's lock              whether it got the lock
 `RELEASE`    gives back the lock taken last                    None
+`LOAD`       reads the token store                             the `StoredToken`, or None
+`Save`       writes ``token`` to the token store               None
+`Discard`    forgets the stored ``token`` if it is still it    None
 ===========  ===============================================  ============================
+
+The store steps come only between a store `Hold` and its `RELEASE`. The sync driver calls the store's
+methods; the async driver awaits an `AsyncTokenStore`'s (so a network store never blocks the event
+loop) and calls the sync ones otherwise. A store that fails to read or write (``OSError``) is logged
+and the flow goes on: the store only shares logins (see `._store_io`).
 
 Every `Hold` is followed by one `RELEASE`, whether the lock was got or not. When the steps raise, the
 driver gives back every lock it still holds: the steps themselves never clean up. A blocking `Hold`
@@ -31,6 +39,7 @@ import httpx
 from ._errors import LoginError
 from ._keeper import TokenKeeper
 from ._state import Need, TokenState
+from ._stores import StoredToken
 
 # Plain slotted classes, not dataclasses: building a dataclass at import costs about 0.5 ms apiece.
 
@@ -75,7 +84,36 @@ class Release:
 
 RELEASE = Release()
 
-Step: TypeAlias = Send | Read | Hold | Release
+
+class Load:
+    """Read the token store; resume with the `StoredToken` it holds, or None."""
+
+    __slots__ = ()
+
+
+LOAD = Load()
+
+
+class Save:
+    """Write ``token`` to the token store (after a login); resume with None."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: StoredToken) -> None:
+        self.token = token
+
+
+class Discard:
+    """Forget the stored token if it is still ``token`` (compare-and-invalidate); resume with None."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+
+StoreStep: TypeAlias = Load | Save | Discard
+Step: TypeAlias = Send | Read | Hold | Release | StoreStep
 #: What `auth_steps` yields, what it is resumed with (see the table above), and what it returns.
 Steps: TypeAlias = Generator[Step, Any, None]
 
@@ -142,7 +180,14 @@ def _refresh(
     rejected: str | None,
 ) -> Generator[Step, Any, TokenState]:
     """Begin → log in → finish: adopt the store's token, or send the login (or refresh) request and read its answer."""
-    outcome = keeper.begin_refresh(request, need, current, rejected=rejected)
+    keeper.check_can_log_in()
+    stored = yield LOAD
+    adopted, refused = keeper.adopt(stored, need, current, rejected=rejected)
+    if refused is not None:
+        yield Discard(refused)
+    if adopted is not None:
+        return adopted
+    outcome: TokenState | httpx.Request = keeper.login_request(request, need, current, rejected=rejected)
     # At most two rounds: a refresh by refresh token, then (when it was refused) one full login.
     while not isinstance(outcome, TokenState):
         try:
@@ -154,4 +199,5 @@ def _refresh(
             keeper.login_interrupted(exit_)
             raise
         outcome = keeper.finish_login(response, need, current, rejected=rejected)
+    yield Save(keeper.stored_form(outcome))
     return outcome

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Generator
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from pathlib import Path
 from typing import Protocol, cast
 
@@ -57,7 +57,19 @@ class StoredToken(Value):
 
 
 class TokenStore(Protocol):
-    """Implement to keep tokens elsewhere; `TokenLifecycle` calls it only while holding ``lock()``."""
+    """Implement to keep tokens elsewhere; `TokenLifecycle` calls it only while holding ``lock()``.
+
+    Two methods are optional, and used when a store has them:
+
+    - ``bound(subject) -> TokenStore``: the store of one subject (``"user@base_url"``, the client id
+      for an OAuth2 client), called once by each lifecycle. A store shared by many users keys its
+      tokens by it (`RedisTokenStore`); a single-slot store (memory, file) does not need it.
+    - ``discard(token: str) -> None``: compare-and-invalidate, i.e. forget the stored token only if it
+      is still ``token`` (the one the service rejected). Without it the lifecycle calls ``clear()``,
+      which under the store's lock means the same for a store whose lock every writer takes.
+
+    A store may also be an `AsyncTokenStore`; the async flow then awaits those methods instead.
+    """
 
     def load(self) -> StoredToken | None:
         """Return the stored token, or None when there is none or it is unreadable."""
@@ -78,6 +90,83 @@ class TokenStore(Protocol):
         once. With ``blocking=False`` it yields False at once when someone else holds the lock.
         """
         ...
+
+
+class AsyncTokenStore(Protocol):
+    """The awaitable form of a store's I/O, used by ``async_auth_flow`` when a store has it.
+
+    Without it the async flow calls the sync methods on the event loop (fine for memory and a file;
+    a network store must implement this so that the loop never blocks on it).
+    """
+
+    async def aload(self) -> StoredToken | None:
+        """`TokenStore.load`, awaited."""
+        ...
+
+    async def asave(self, token: StoredToken) -> None:
+        """`TokenStore.save`, awaited."""
+        ...
+
+    async def adiscard(self, token: str) -> None:
+        """`TokenStore.discard` (compare-and-invalidate), awaited."""
+        ...
+
+    def alock(self, *, blocking: bool = True) -> AbstractAsyncContextManager[bool]:
+        """`TokenStore.lock` as an async context manager (the flow only takes it non-blocking)."""
+        ...
+
+
+def encode_stored_token(token: StoredToken) -> bytes:
+    """The stored form of ``token`` (JSON, with `STORE_FORMAT_VERSION`), shared by the file and Redis stores."""
+    return json.dumps(
+        {
+            "version": STORE_FORMAT_VERSION,
+            "token": token.token,
+            "expires_at_wall": token.expires_at_wall,
+            "obtained_at_wall": token.obtained_at_wall,
+            "subject": token.subject,
+        }
+    ).encode("utf-8")
+
+
+def decode_stored_token(raw: bytes) -> StoredToken | str | None:
+    """Read the stored form back: the token, None (not a token of this version), or why to discard it.
+
+    A problem is returned (not raised) for values that would fail every process that read them: a
+    token that cannot be sent in a header, an expiry that is no finite time. The store deletes those.
+    """
+    try:
+        data: object = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    data = cast("dict[str, object]", data)  # parsed JSON: object keys are strings
+    if data.get("version") != STORE_FORMAT_VERSION:
+        return None
+    token, expires, obtained, subject = (
+        data.get("token"),
+        data.get("expires_at_wall"),
+        data.get("obtained_at_wall"),
+        data.get("subject"),
+    )
+    if not isinstance(token, str) or not isinstance(subject, str):
+        return None
+    if not isinstance(expires, int | float) or isinstance(expires, bool):
+        return None
+    if obtained is not None and (not isinstance(obtained, int | float) or isinstance(obtained, bool)):
+        return None
+    if not is_header_safe(token) or len(token) > MAX_TOKEN_LENGTH:
+        # Sent as is, it would fail every request of every process until someone deleted it.
+        return "holds a token that cannot be sent in a header"
+    if not math.isfinite(expires) or (obtained is not None and not math.isfinite(obtained)):
+        return "holds an expiry that is not a finite time"
+    return StoredToken(
+        token=token,
+        expires_at_wall=float(expires),
+        obtained_at_wall=None if obtained is None else float(obtained),
+        subject=subject,
+    )
 
 
 class MemoryTokenStore:
@@ -102,6 +191,12 @@ class MemoryTokenStore:
     def clear(self) -> None:
         """Forget the token."""
         self._token = None
+
+    def discard(self, token: str) -> None:
+        """Forget the stored token if it is still ``token`` (compare-and-invalidate)."""
+        stored = self._token
+        if stored is not None and stored.token == token:
+            self._token = None
 
     @contextlib.contextmanager
     def lock(self, *, blocking: bool = True) -> Generator[bool, None, None]:
@@ -161,40 +256,11 @@ class FileTokenStore:
         if raw is None:
             self._discard(f"is not a regular file of at most {MAX_STORE_FILE_BYTES} bytes")
             return None
-        try:
-            data: object = json.loads(raw)
-        except ValueError:
+        decoded = decode_stored_token(raw)
+        if isinstance(decoded, str):
+            self._discard(decoded)
             return None
-        if not isinstance(data, dict):
-            return None
-        data = cast("dict[str, object]", data)  # parsed JSON: object keys are strings
-        if data.get("version") != STORE_FORMAT_VERSION:
-            return None
-        token, expires, obtained, subject = (
-            data.get("token"),
-            data.get("expires_at_wall"),
-            data.get("obtained_at_wall"),
-            data.get("subject"),
-        )
-        if not isinstance(token, str) or not isinstance(subject, str):
-            return None
-        if not isinstance(expires, int | float) or isinstance(expires, bool):
-            return None
-        if obtained is not None and (not isinstance(obtained, int | float) or isinstance(obtained, bool)):
-            return None
-        if not is_header_safe(token) or len(token) > MAX_TOKEN_LENGTH:
-            # Sent as is, it would fail every request of every process until someone deleted the file.
-            self._discard("holds a token that cannot be sent in a header")
-            return None
-        if not math.isfinite(expires) or (obtained is not None and not math.isfinite(obtained)):
-            self._discard("holds an expiry that is not a finite time")
-            return None
-        return StoredToken(
-            token=token,
-            expires_at_wall=float(expires),
-            obtained_at_wall=None if obtained is None else float(obtained),
-            subject=subject,
-        )
+        return decoded
 
     def _fail_open(self, exc: OSError) -> MemoryTokenStore:
         """Keep tokens in memory from now on, saying so once: a broken store must not break the client."""
@@ -245,15 +311,7 @@ class FileTokenStore:
             return
         # A failure here (disk full) is the lifecycle's to log: the next login tries the file again.
         self._make_directory()
-        payload = json.dumps(
-            {
-                "version": STORE_FORMAT_VERSION,
-                "token": token.token,
-                "expires_at_wall": token.expires_at_wall,
-                "obtained_at_wall": token.obtained_at_wall,
-                "subject": token.subject,
-            }
-        ).encode("utf-8")
+        payload = encode_stored_token(token)
         fd, temp_name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
         try:
             # mkstemp already creates 0600; say so explicitly rather than rely on it.
@@ -276,6 +334,12 @@ class FileTokenStore:
             return
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+
+    def discard(self, token: str) -> None:
+        """Delete the token file if it still holds ``token`` (compare-and-invalidate; lock held)."""
+        stored = self.load()
+        if stored is not None and stored.token == token:
+            self.clear()
 
     @contextlib.contextmanager
     def lock(self, *, blocking: bool = True) -> Generator[bool, None, None]:
