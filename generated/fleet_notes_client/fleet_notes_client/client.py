@@ -7,7 +7,8 @@ HTTP Basic, or a token it obtains itself by logging in (a login operation, an OA
 client credentials grant). A login happens on the first call that needs it; the token is refreshed
 ahead of expiry (with a refresh token when the service issued one) and, when the server answers that
 it is no longer valid, obtained again and the request replayed once. 503 "service limit" answers
-are retried with backoff by a transport layer. See ``_token_lifecycle`` for the machinery.
+are retried with backoff by a transport layer; under it, calls are paced to the account's service
+limit (``SERVICE_LIMITS``) when there is one. See ``_token_lifecycle`` for the machinery.
 """
 
 import ssl
@@ -18,21 +19,27 @@ from typing import Any, Self
 import httpx
 
 from ._token_lifecycle import (
+    DEFAULT_RATE_LIMIT_WAIT,
     LOGIN_FAILURE_BACKOFF_SECONDS,
     LOGIN_TIMEOUT_SECONDS,
+    AsyncPacedTransport,
     AsyncRetryTransport,
     BuiltClients,
     ClientCredentials,
     Credentials,
     LoginCall,
+    PacedTransport,
+    RateLimiter,
     RetryPolicy,
     RetryTransport,
     SecurityAuth,
     SecurityScheme,
+    ServiceLimits,
     TokenLifecycle,
     TokenPlacement,
     TokenStore,
     after_fork_in_child,
+    resolve_rate_limiter,
 )
 
 SECURITY_SCHEMES: dict[str, SecurityScheme] = {
@@ -69,6 +76,8 @@ LOGIN: LoginCall | None = SECURITY_SCHEMES["fleetBearer"].login
 """The login of the scheme ``fleetBearer``: its secrets are redacted from logs."""
 TOKEN_LIFETIME_SECONDS = 3600.0
 """How long a token of ``LOGIN`` is valid after the login response arrives, unless the response says otherwise."""
+SERVICE_LIMITS: ServiceLimits | None = None
+"""The document declares no service limit (``x-service-limits``): calls are paced only when ``service_limits=`` says so."""
 LOGGER_NAME = "fleet_notes_client.auth"
 """The stdlib logger of the token lifecycle: one line per login, refresh, invalidation and replay."""
 RETRY_LOGGER_NAME = "fleet_notes_client.retry"
@@ -294,6 +303,16 @@ class AuthenticatedClient(Client):
         ``login_backoff``: seconds after a refused login during which calls fail at once with its
         LoginError instead of logging in again (default LOGIN_FAILURE_BACKOFF_SECONDS).
         ``lifecycle``: a TokenLifecycle to share with another client, for the main scheme.
+        ``service_limits``: the account's limit, ``ServiceLimits(requests, per)``, that calls are paced
+        to (default ``SERVICE_LIMITS``, from the document; None: no pacing). Each request, a retry or a
+        login too, first takes a slot, waiting up to ``rate_limit_wait`` seconds (default
+        DEFAULT_RATE_LIMIT_WAIT) before ``RateLimitTimeoutError``; a 503 with ``Retry-After`` pauses
+        every call of the limiter until then. Calls of ``Client`` are not paced: the service counts an
+        account's calls, and those carry no account.
+        ``rate_limiter``: where the slots are counted: by default a ``LocalRateLimiter`` of this
+        process, shared by the copies of this client (``with_headers``...); a ``RedisRateLimiter``
+        shares the limit with every process of a fleet (the ``[redis]`` extra) and takes
+        ``service_limits`` and ``base_url`` unless it was given its own.
         ``security``: a SecurityAuth to share with another client (built from the above otherwise).
 
     The httpx_args ``cert``, ``http1``, ``http2``, ``limits``, ``trust_env``, ``proxy``,
@@ -314,7 +333,10 @@ class AuthenticatedClient(Client):
         "login_timeout",
         "login_wait",
         "oauth2_client",
+        "rate_limit_wait",
+        "rate_limiter",
         "retry",
+        "service_limits",
         "token",
         "token_store",
         "token_url",
@@ -339,6 +361,9 @@ class AuthenticatedClient(Client):
         login_timeout: float = LOGIN_TIMEOUT_SECONDS,
         login_wait: float | None = None,
         login_backoff: float = LOGIN_FAILURE_BACKOFF_SECONDS,
+        service_limits: ServiceLimits | None = SERVICE_LIMITS,
+        rate_limiter: RateLimiter | None = None,
+        rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT,
         cookies: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         timeout: httpx.Timeout | None = DEFAULT_TIMEOUT,
@@ -369,6 +394,10 @@ class AuthenticatedClient(Client):
         self.login_timeout = login_timeout
         self.login_wait = login_wait
         self.login_backoff = login_backoff
+        self.service_limits = service_limits
+        # Resolved once: the copies of this client, its sync and its async httpx client share one budget.
+        self.rate_limiter: RateLimiter | None = resolve_rate_limiter(rate_limiter, service_limits, base_url)
+        self.rate_limit_wait = rate_limit_wait
         self._security = (
             security
             if security is not None
@@ -412,6 +441,9 @@ class AuthenticatedClient(Client):
             "login_timeout": self.login_timeout,
             "login_wait": self.login_wait,
             "login_backoff": self.login_backoff,
+            "service_limits": self.service_limits,
+            "rate_limiter": self.rate_limiter,
+            "rate_limit_wait": self.rate_limit_wait,
             "security": self._security,
         }
 
@@ -432,15 +464,27 @@ class AuthenticatedClient(Client):
             raise AttributeError("this client holds no credentials for any security scheme: it has no lifecycle")
         return primary
 
+    def _paced(self, transport: httpx.BaseTransport) -> httpx.BaseTransport:
+        """``transport`` under the pacing layer, or as is when there is no limit (no layer, no cost)."""
+        if self.rate_limiter is None:
+            return transport
+        return PacedTransport(transport, self.rate_limiter, self.rate_limit_wait)
+
+    def _paced_async(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        """``transport`` under the async pacing layer, or as is when there is no limit."""
+        if self.rate_limiter is None:
+            return transport
+        return AsyncPacedTransport(transport, self.rate_limiter, self.rate_limit_wait)
+
     def get_httpx_client(self) -> httpx.Client:
-        """The underlying httpx.Client, built on first use with the security auth and the retry layer."""
+        """The underlying httpx.Client, built on first use with the security auth, the retry and pacing layers."""
         if self._client is None:
             transport_options, options = _transport_options(self._client_options())
             inner = options.pop("transport", None) or httpx.HTTPTransport(verify=options["verify"], **transport_options)
             self._client = self._built.built(
                 httpx.Client(
                     auth=self._security,
-                    transport=RetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
+                    transport=RetryTransport(self._paced(inner), self.retry, logger_name=RETRY_LOGGER_NAME),
                     event_hooks=self._security.event_hooks(options.pop("event_hooks", None)),
                     **options,
                 )
@@ -458,7 +502,7 @@ class AuthenticatedClient(Client):
             self._async_client = self._built.built(
                 httpx.AsyncClient(
                     auth=self._security,
-                    transport=AsyncRetryTransport(inner, self.retry, logger_name=RETRY_LOGGER_NAME),
+                    transport=AsyncRetryTransport(self._paced_async(inner), self.retry, logger_name=RETRY_LOGGER_NAME),
                     event_hooks=self._security.async_event_hooks(options.pop("event_hooks", None)),
                     **options,
                 )

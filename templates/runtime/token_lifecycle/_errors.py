@@ -11,12 +11,18 @@ The tree::
     │   ├── TokenRejectedError        the service rejected a token the client cannot replace
     │   └── UnreplayableRequestError  a rejected request had a streaming body that cannot be sent twice
     └── ServiceLimitError             the service kept answering a retryable status (e.g. 503)
+        └── RateLimitTimeoutError     no slot under the account's service limit freed in time: never sent
 
 No message, attribute or ``repr`` of these exceptions contains a password or a token: they name the
 user, the status and a token fingerprint (``tok:1a2b3c4d``) instead, and URLs lose their query string.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._limits import ServiceLimits
 
 
 class AuthError(Exception):
@@ -95,9 +101,24 @@ class UnreplayableRequestError(AuthError):
 class ServiceLimitError(Exception):
     """Back off and retry later: the service kept answering a retryable status after every attempt."""
 
-    def __init__(self, message: str, *, attempts: int, last_status: int, url: str) -> None:
+    def __init__(self, message: str, *, attempts: int, last_status: int | None, url: str) -> None:
         super().__init__(message)
+        #: Requests sent (0: the call was never sent, see `RateLimitTimeoutError`).
         self.attempts = attempts
+        #: The status of the last answer; None when nothing was sent, so nothing answered.
         self.last_status = last_status
         #: The request URL without user info or query string.
         self.url = url
+
+
+class RateLimitTimeoutError(ServiceLimitError):
+    """Send fewer calls or wait longer (``rate_limit_wait``): no slot under the service limit freed in time.
+
+    Raised by the client-side rate limiter before the request went out: ``attempts`` is 0 and
+    ``last_status`` None. ``limits`` is the limit the call was paced to, ``waited`` the seconds it waited.
+    """
+
+    def __init__(self, message: str, *, url: str, limits: ServiceLimits, waited: float) -> None:
+        super().__init__(message, attempts=0, last_status=None, url=url)
+        self.limits = limits
+        self.waited = waited

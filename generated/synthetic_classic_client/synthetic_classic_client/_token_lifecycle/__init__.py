@@ -24,6 +24,9 @@ One concern per module, in the order they build on each other:
 - ``_redis_store``  a token shared by a fleet of processes on many hosts, through Redis (loaded lazily)
 - ``_pools``        the httpx clients a generated client built: one per event loop, none across a fork
 - ``_retry``        retries of service-limit answers (503), at the transport layer
+- ``_limits``       an account's service limit; pacing calls under it in one process (`RateLimiter`)
+- ``_redis_limiter`` one service limit shared by a fleet of processes, through Redis (loaded lazily)
+- ``_pacing``       the transports that take a slot of the limit before each request, under the retries
 - ``_attempts``     finished logins and the last failure: what waiting callers share, the back-off
 - ``_keeper``       the token of one lifecycle and every decision about it
 - ``_flow``         the one sequence of those decisions, as steps, for the sync and the async flow
@@ -54,6 +57,7 @@ from ._errors import (
     InsecureTransportError,
     LoginError,
     MissingCredentialsError,
+    RateLimitTimeoutError,
     ServiceLimitError,
     TokenRejectedError,
     UnreplayableRequestError,
@@ -61,7 +65,17 @@ from ._errors import (
 from ._fail_open import REDIS_TIMEOUT_SECONDS, REMOTE_RECHECK_SECONDS, FailOpen
 from ._fork import after_fork_in_child
 from ._keeper import LOGIN_FAILURE_BACKOFF_SECONDS, LOGIN_TIMEOUT_SECONDS
+from ._limits import (
+    DEFAULT_PACING_MARGIN,
+    DEFAULT_RATE_LIMIT_WAIT,
+    BindableRateLimiter,
+    LocalRateLimiter,
+    RateLimiter,
+    ServiceLimits,
+    resolve_rate_limiter,
+)
 from ._login import LoginCall, login_secrets
+from ._pacing import AsyncPacedTransport, PacedTransport
 from ._placement import TokenPlacement
 from ._pools import BuiltClients
 from ._redaction import (
@@ -89,11 +103,13 @@ from ._store_io import STORE_LOCK_POLL_SECONDS
 from ._stores import AsyncTokenStore, FileTokenStore, MemoryTokenStore, StoredToken, TokenStore
 
 if TYPE_CHECKING:  # imported on first use by __getattr__ below: see _LAZY
+    from ._redis_limiter import RedisRateLimiter
     from ._redis_store import RedisTokenStore
 
 #: Public names whose modules load only when first used: the fleet's optional parts (their
 #: libraries, redis and limits, are extras), so that a client that does not use them pays nothing.
 _LAZY = {
+    "RedisRateLimiter": "._redis_limiter",
     "RedisTokenStore": "._redis_store",
 }
 
@@ -117,6 +133,8 @@ __all__ = [
     "DEFAULT_LOGGER_NAME",
     "DEFAULT_MAX_DELAY",
     "DEFAULT_MAX_TOTAL",
+    "DEFAULT_PACING_MARGIN",
+    "DEFAULT_RATE_LIMIT_WAIT",
     "DEFAULT_RETRY_AFTER_CAP",
     "DEFAULT_RETRY_STATUSES",
     "LOGIN_FAILURE_BACKOFF_SECONDS",
@@ -128,9 +146,11 @@ __all__ = [
     "REMOTE_RECHECK_SECONDS",
     "SECURITY_EXTENSION",
     "STORE_LOCK_POLL_SECONDS",
+    "AsyncPacedTransport",
     "AsyncRetryTransport",
     "AsyncTokenStore",
     "AuthError",
+    "BindableRateLimiter",
     "BuiltClients",
     "ClientCredentials",
     "Credentials",
@@ -139,11 +159,16 @@ __all__ = [
     "FileTokenStore",
     "InsecureTransportError",
     "LifecycleStats",
+    "LocalRateLimiter",
     "LoginCall",
     "LoginError",
     "LoginResult",
     "MemoryTokenStore",
     "MissingCredentialsError",
+    "PacedTransport",
+    "RateLimitTimeoutError",
+    "RateLimiter",
+    "RedisRateLimiter",
     "RedisTokenStore",
     "RetryPolicy",
     "RetryTransport",
@@ -151,6 +176,7 @@ __all__ = [
     "SecurityAuth",
     "SecurityScheme",
     "ServiceLimitError",
+    "ServiceLimits",
     "StoredToken",
     "TokenLifecycle",
     "TokenPlacement",
@@ -166,4 +192,5 @@ __all__ = [
     "read_login_response",
     "redacting",
     "resolve_json_pointer",
+    "resolve_rate_limiter",
 ]
