@@ -35,8 +35,8 @@ START_TIMEOUT_SECONDS = 120.0
 #: The logger of the runtime embedded in the package, where `FailOpen` reports outages.
 RUNTIME_LOGGER = "synthetic_classic_client._token_lifecycle"
 READY, GO = "ready", "go"
-#: What the Redis limiter's keys name: the API and the customer account whose limit the fleet shares.
-API, ACCOUNT = "synthetic-classic", "1001"
+#: The customer account whose limit the fleet shares (the Redis limiter's keys name it and the API).
+ACCOUNT = "1001"
 
 
 class _OutageLog(logging.Handler):
@@ -67,7 +67,7 @@ def build_client(url: str, credentials: Credentials, args: argparse.Namespace) -
         limits = package.ServiceLimits(requests=int(requests), per=float(per))
         options["service_limits"] = limits  # "local": the client's own LocalRateLimiter of these limits
         if args.limiter == "redis":
-            options["rate_limiter"] = package.RedisRateLimiter(args.redis_url, limits, api=API, account=ACCOUNT)
+            options["rate_limiter"] = package.RedisRateLimiter(args.redis_url, account=ACCOUNT)  # takes the limits
     return AuthenticatedClient(base_url=url, credentials=credentials, **options)
 
 

@@ -193,7 +193,7 @@ def _call_rows(redis_url: str, rounds: int, calls: int) -> list[list[object]]:
         "in-process limiter": {"service_limits": generous},
         "Redis limiter": {
             "service_limits": generous,
-            "rate_limiter": package.RedisRateLimiter(redis_url, generous, api="bench", account="bench"),
+            "rate_limiter": package.RedisRateLimiter(redis_url, account="bench"),
         },
     }
     transport = {"transport": httpx.MockTransport(_answer)}

@@ -53,7 +53,7 @@ def member(base_url: str, redis_url: str, requests: int, per: float) -> dict[str
     limits = ServiceLimits(requests=requests, per=per)
     credentials = Credentials.from_env(USER_VAR, PASSWORD_VAR)
     store = RedisTokenStore(redis_url)
-    limiter = RedisRateLimiter(redis_url, limits, api="synthetic-classic", account=ACCOUNT)
+    limiter = RedisRateLimiter(redis_url, account=ACCOUNT)  # the client gives it its limits and base URL
     tallies = [collections.Counter[str]() for _ in range(THREADS)]
     deadline = time.monotonic() + SECONDS
 
