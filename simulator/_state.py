@@ -8,7 +8,9 @@ Tokens are issued by a scheme (its name is the token's *issuer*: a token of one 
 door of another), with the scopes granted and the OAuth2 client that asked, if any. Refresh
 tokens (RFC 6749 §6) rotate: each is redeemed at most once, for a new access token and a new
 refresh token. Statistics count, per user and per client, token grants (logins), refreshes and
-rejected credentials, and, per origin, which requests carried credentials or access tokens.
+rejected credentials, and, per origin, which requests carried credentials or access tokens. Per
+customer account they also count what a fleet of clients sharing it is judged by: logins, requests
+refused for its service limit (503) and requests served (2xx), under ``accounts`` of the stats.
 
 The rate limit is a sliding-window log per customer account: a request is admitted when fewer
 than ``count`` requests of that account were admitted in the last ``seconds``; a refused
@@ -146,6 +148,8 @@ class _Stats:
     requests: int = 0
     requests_by_account: collections.Counter[str] = attrs.Factory(collections.Counter[str])
     statuses: collections.Counter[int] = attrs.Factory(collections.Counter[int])
+    busy_by_account: collections.Counter[str] = attrs.Factory(collections.Counter[str])
+    ok_by_account: collections.Counter[str] = attrs.Factory(collections.Counter[str])
 
 
 class SimulatorState:
@@ -292,11 +296,18 @@ class SimulatorState:
                 return None
             return window[0] + self.limit.seconds - now
 
-    def record(self, status: int) -> None:
-        """Count one answered API request (control requests are not counted)."""
+    def record(self, status: int, account: str | None = None) -> None:
+        """Count one answered API request (control requests are not counted); with the ``account`` it acted
+        for, a 503 or a 2xx is counted for that account too (logins and public operations name none)."""
         with self._lock:
             self._stats.requests += 1
             self._stats.statuses[status] += 1
+            if account is None:
+                return
+            if status == 503:
+                self._stats.busy_by_account[account] += 1
+            elif 200 <= status < 300:
+                self._stats.ok_by_account[account] += 1
 
     def count_request(self, user: User) -> None:
         """Count one admitted request of ``user`` made without an issued token (static token, basic)."""
@@ -372,7 +383,21 @@ class SimulatorState:
                 "busy": statuses[503],
                 "active_tokens": sum(1 for c in self._contexts.values() if c.state(self.clock.now()) == "active"),
                 "rate_limit": self.limit.render(),
+                "accounts": _accounts(stats),
             }
+
+
+def _accounts(stats: _Stats) -> dict[str, dict[str, int]]:
+    """Per customer account: ``logins`` (token grants), ``busy`` (503s answered), ``ok`` (2xx answered)."""
+    names = set(stats.logins_by_account) | set(stats.busy_by_account) | set(stats.ok_by_account)
+    return {
+        name: {
+            "logins": stats.logins_by_account[name],
+            "busy": stats.busy_by_account[name],
+            "ok": stats.ok_by_account[name],
+        }
+        for name in sorted(names)
+    }
 
 
 def _sorted(counter: Mapping[str, int]) -> dict[str, int]:
