@@ -295,7 +295,8 @@ class AuthenticatedClient(Client):
         ``clock``: monotonic seconds (default time.monotonic); inject one to simulate time.
         ``retry``: RetryPolicy for 503 "service limit" answers (exponential backoff, Retry-After).
         ``token_store``: where the token of the main login scheme is kept (default: in memory;
-        FileTokenStore shares it between processes). Refresh tokens stay in memory.
+        FileTokenStore shares it between processes of one host, RedisTokenStore between the
+        processes of a fleet on many hosts, with the ``[redis]`` extra). Refresh tokens stay in memory.
         ``allow_insecure_http``: allow credentials over plain http:// to a non-loopback host.
         ``login_timeout``: seconds bounding each phase of the login request, whatever ``timeout``
         (default LOGIN_TIMEOUT_SECONDS).
