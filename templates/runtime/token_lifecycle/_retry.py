@@ -1,5 +1,10 @@
 """Retries of service-limit answers (503), at the transport layer, below authentication.
 
+The same layer sends an idempotent request (RFC 9110 §9.2.2: GET, HEAD, OPTIONS, PUT, DELETE,
+TRACE) once more, at once, when its connection dropped before any answer: a pooled keep-alive
+connection that the server closed just as the request went out ("Server disconnected without sending
+a response", a reset). Other methods are never sent twice; neither is a streaming body.
+
 Wrap the transport, not the auth flow: a retried request keeps the token it was given, and the login
 request (which the auth flow sends through the same client) is retried just like any other call::
 
@@ -40,6 +45,11 @@ DEFAULT_RETRY_AFTER_CAP = 60.0
 DEFAULT_RETRY_STATUSES = frozenset({503})
 #: Logger of the retry transports (one line per retry).
 DEFAULT_RETRY_LOGGER_NAME = "token_lifecycle.retry"
+
+#: Methods that may be sent again when their connection dropped before the answer (RFC 9110 §9.2.2).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+#: What httpx raises for a connection that died before the answer began.
+_DROPPED = (httpx.RemoteProtocolError, httpx.ReadError)
 
 #: Largest exponent used in the backoff formula; beyond it ``max_delay`` has long won anyway.
 _MAX_EXPONENT = 62
@@ -87,6 +97,19 @@ def _replayable(request: httpx.Request) -> bool:
         request.content  # noqa: B018 -- evaluated for the RequestNotRead it raises on a streaming body
     except httpx.RequestNotRead:
         return False
+    return True
+
+
+def _may_resend(request: httpx.Request, error: Exception, logger: logging.Logger) -> bool:
+    """Whether to send ``request`` once more after its connection dropped with ``error`` (and log it)."""
+    if request.method not in IDEMPOTENT_METHODS or not _replayable(request):
+        return False
+    logger.info(
+        "sending %s %s again: its connection dropped before an answer (%s)",
+        request.method,
+        safe_url(request.url),
+        type(error).__name__,
+    )
     return True
 
 
@@ -225,7 +248,7 @@ class RetryTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request``, retrying while the policy allows; return the first non-retryable response."""
         started = self.policy.clock()
-        response = self._transport.handle_request(request)
+        response = self._send(request)
         if response.status_code not in self.policy.statuses:
             return response  # the common case stays cheap: no bookkeeping unless a retry may follow
         attempts = _Attempts(self.policy, request, self._logger, started)
@@ -239,7 +262,16 @@ class RetryTransport(httpx.BaseTransport):
                 raise attempts.exhausted(response)
             with self._telemetry.retry_wait(request, response, delay, attempts.attempt):
                 self.policy.sleep(delay)
-            response = self._transport.handle_request(request)
+            response = self._send(request)
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request``; once more at once if idempotent and its connection dropped before an answer."""
+        try:
+            return self._transport.handle_request(request)
+        except _DROPPED as error:
+            if not _may_resend(request, error, self._logger):
+                raise
+        return self._transport.handle_request(request)
 
     def close(self) -> None:
         """Close the wrapped transport."""
@@ -265,7 +297,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request``, retrying while the policy allows; return the first non-retryable response."""
         started = self.policy.clock()
-        response = await self._transport.handle_async_request(request)
+        response = await self._send(request)
         if response.status_code not in self.policy.statuses:
             return response  # the common case stays cheap: no bookkeeping unless a retry may follow
         attempts = _Attempts(self.policy, request, self._logger, started)
@@ -278,7 +310,16 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
                 raise attempts.exhausted(response)
             with self._telemetry.retry_wait(request, response, delay, attempts.attempt):
                 await self.policy.async_sleep(delay)
-            response = await self._transport.handle_async_request(request)
+            response = await self._send(request)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request``; once more at once if idempotent and its connection dropped before an answer."""
+        try:
+            return await self._transport.handle_async_request(request)
+        except _DROPPED as error:
+            if not _may_resend(request, error, self._logger):
+                raise
+        return await self._transport.handle_async_request(request)
 
     async def aclose(self) -> None:
         """Close the wrapped transport."""
