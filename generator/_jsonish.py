@@ -13,7 +13,10 @@ from jsonschema import Draft202012Validator, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 
-__all__ = ["as_list", "as_mapping", "load_yaml", "schema_errors"]
+from ._pointer import join_pointer
+from ._problems import Problem
+
+__all__ = ["as_list", "as_mapping", "extension_problems", "load_yaml", "schema_errors"]
 
 
 def as_mapping(value: object) -> Mapping[str, Any]:
@@ -55,3 +58,11 @@ def schema_errors(schema: Mapping[str, Any], instance: object) -> list[Validatio
     # types-jsonschema leaves part of iter_errors' overload unknown; the result type is certain.
     errors = cast(list[ValidationError], list(validator.iter_errors(instance)))  # pyright: ignore[reportUnknownMemberType, reportArgumentType]
     return sorted(errors, key=lambda error: [str(part) for part in error.absolute_path])
+
+
+def extension_problems(schema: Mapping[str, Any], raw: object, *, display: str, base: str, name: str) -> list[Problem]:
+    """An error per violation of ``schema`` by the extension ``name`` found at ``base``, each at its pointer."""
+    return [
+        Problem(display, join_pointer(base, *map(str, error.absolute_path)), f"{name}: {error.message}")
+        for error in schema_errors(schema, raw)
+    ]

@@ -23,7 +23,7 @@ from typing import Any, Literal, cast
 import attrs
 
 from ._duration import parse_duration
-from ._jsonish import as_mapping, schema_errors
+from ._jsonish import as_mapping, extension_problems
 from ._pointer import join_pointer
 from ._problems import Problem
 from ._requirements import HTTP_METHODS, operations, protected_operations, resolve_ref
@@ -188,12 +188,9 @@ def read_extension(
     document: Mapping[str, Any], display: str, raw: object, base: str
 ) -> ExtensionOverrides | list[Problem]:
     """The resolved overrides of the extension ``raw`` found at ``base``, or what is wrong with it."""
-    errors = schema_errors(_extension_schema(), raw)
+    errors = extension_problems(_extension_schema(), raw, display=display, base=base, name=EXTENSION)
     if errors:
-        return [
-            Problem(display, join_pointer(base, *map(str, error.absolute_path)), f"{EXTENSION}: {error.message}")
-            for error in errors
-        ]
+        return errors
     extension = as_mapping(raw)
     problems: list[Problem] = []
     login: LoginOperation | None = None

@@ -22,7 +22,7 @@ from importlib import resources
 from typing import Any, cast
 
 from ._duration import parse_duration
-from ._jsonish import as_mapping, schema_errors
+from ._jsonish import as_mapping, extension_problems
 from ._pointer import join_pointer
 from ._problems import Problem, Severity
 from ._scheme_model import ServiceLimitsSpec
@@ -51,12 +51,9 @@ def _declarations(document: Mapping[str, Any]) -> list[tuple[str, object]]:
 
 
 def _read(display: str, pointer: str, raw: object) -> ServiceLimitsSpec | list[Problem]:
-    errors = schema_errors(_schema(), raw)
+    errors = extension_problems(_schema(), raw, display=display, base=pointer, name=EXTENSION)
     if errors:
-        return [
-            Problem(display, join_pointer(pointer, *map(str, error.absolute_path)), f"{EXTENSION}: {error.message}")
-            for error in errors
-        ]
+        return errors
     declared = as_mapping(raw)
     per: object = declared["per"]
     if isinstance(per, str):

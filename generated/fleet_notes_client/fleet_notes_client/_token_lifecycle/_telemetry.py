@@ -43,7 +43,7 @@ import sys
 import threading
 import time
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, Self
 
 import httpx
 
@@ -236,7 +236,7 @@ class Activity:
         except Exception as exc:  # noqa: BLE001 -- telemetry never fails a call (see _broken)
             _broken(exc)
 
-    def __enter__(self) -> Activity:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
