@@ -60,6 +60,7 @@ import httpx
 from ._fail_open import REDIS_TIMEOUT_SECONDS, FailOpen
 from ._fork import renew_after_fork
 from ._limits import DEFAULT_PACING_MARGIN, LocalRateLimiter, ServiceLimits, timeout_error
+from ._redis_backend import bounded_options
 from ._urls import safe_url
 
 if TYPE_CHECKING:
@@ -225,21 +226,8 @@ class RedisRateLimiter:
         return self._limits
 
     def _options(self, retry_class: Callable[..., object]) -> dict[str, Any]:
-        """Bounded commands: one timeout is the most an outage costs a call (as the token store's clients).
-
-        A dropped connection (a restarted server) is retried once at once; a timeout never is, which
-        would double the wait on a stalled server.
-        """
-        from redis.backoff import NoBackoff
-        from redis.exceptions import ConnectionError as DroppedConnection
-
-        return {
-            "socket_timeout": self._timeout,
-            "socket_connect_timeout": self._timeout,
-            "health_check_interval": 0,  # no extra PING round trip: a dead connection fails the command
-            "retry": retry_class(NoBackoff(), 1, supported_errors=(DroppedConnection,)),
-            "key_prefix": self._namespace,
-        }
+        """Bounded commands, as the token store's (`bounded_options`), under this limiter's namespace."""
+        return {**bounded_options(self._timeout, retry_class), "key_prefix": self._namespace}
 
     def _sync_parts(self) -> tuple[SyncStorage, SyncMovingWindow]:
         parts = self._sync

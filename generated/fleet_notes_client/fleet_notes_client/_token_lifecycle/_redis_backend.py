@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import urllib.parse
-from collections.abc import AsyncGenerator, Awaitable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ._fail_open import FailOpen
@@ -63,6 +63,24 @@ def masked_url(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{shown}@{host}"))
 
 
+def bounded_options(timeout: float, retry_class: Callable[..., object]) -> dict[str, Any]:
+    """redis-py client options that bound every command (the store's and the limiter's clients alike).
+
+    Connect and answer each within ``timeout``; a dropped connection (a restarted server) is retried
+    once, at once, by ``retry_class`` (redis-py's sync or asyncio ``Retry``); a timeout never is, which
+    would double the wait on a stalled server.
+    """
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as DroppedConnection
+
+    return {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "health_check_interval": 0,  # no extra PING round trip: a dead connection fails the command
+        "retry": retry_class(NoBackoff(), 1, supported_errors=(DroppedConnection,)),
+    }
+
+
 class RedisBackend:
     """One Redis as this process sees it: its clients and its health (see the module docstring)."""
 
@@ -90,25 +108,12 @@ class RedisBackend:
         self.given_async: AsyncCommands | None = None if async_client is None else cast("AsyncCommands", async_client)
         self.health = FailOpen(what, recheck=recheck)
 
-    def _options(self) -> dict[str, Any]:
-        from redis.backoff import NoBackoff
-        from redis.exceptions import ConnectionError as DroppedConnection
-
-        return {
-            "socket_timeout": self.timeout,
-            "socket_connect_timeout": self.timeout,
-            "health_check_interval": 0,  # no extra PING round trip: a dead connection fails the command
-            "retry_parts": (NoBackoff(), 1, (DroppedConnection,)),
-        }
-
     def _sync_from_url(self, url: str) -> Commands:
         import redis
         from redis.retry import Retry
 
-        options = self._options()
-        backoff, retries, errors = options.pop("retry_parts")
         client: object = redis.Redis.from_url(  # pyright: ignore[reportUnknownMemberType]  # untyped **kwargs
-            url, retry=Retry(backoff, retries, supported_errors=errors), **options
+            url, **bounded_options(self.timeout, Retry)
         )
         return cast("Commands", client)
 
@@ -140,10 +145,8 @@ class RedisBackend:
         import redis.asyncio
         from redis.asyncio.retry import Retry
 
-        options = self._options()
-        backoff, retries, errors = options.pop("retry_parts")
         client: object = redis.asyncio.Redis.from_url(  # pyright: ignore[reportUnknownMemberType]  # untyped **kwargs
-            url, retry=Retry(backoff, retries, supported_errors=errors), **options
+            url, **bounded_options(self.timeout, Retry)
         )
         return cast("AsyncCommands", client)
 
